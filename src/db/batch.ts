@@ -1,0 +1,140 @@
+/**
+ * Streaming batched inserts into several tables.
+ *
+ * Rows are RowBinary-encoded as they arrive. When any table's batch passes the row or byte
+ * limit, ALL tables are flushed, in the order they were declared. A loader that declares its
+ * tables in dependency order (say Files, Packages, then PackageHash) therefore never has a
+ * "completion" row in the database before the rows it vouches for.
+ * `add` returns a promise: awaiting it is the backpressure.
+ */
+import { createHash } from "node:crypto";
+import type { Db, InsertOptions } from "./types";
+import { RowWriter, type RowEncoder } from "./rowbinary";
+import { tableEncoder } from "./layout";
+
+export interface BatchLimits {
+  maxRows?: number;
+  maxBytes?: number;
+}
+
+export interface TableSpec {
+  table: string;
+  /** Insert only these columns (default: every plain column of the table). */
+  columns?: readonly string[];
+}
+
+interface Pending {
+  spec: TableSpec;
+  encoder: RowEncoder;
+  writer: RowWriter;
+  rows: number;
+}
+
+export type RowCounts = Record<string, number>;
+
+export class BatchWriter {
+  readonly counts: RowCounts = {};
+  private readonly tables = new Map<string, Pending>();
+  private readonly maxRows: number;
+  private readonly maxBytes: number;
+  private flushing: Promise<void> = Promise.resolve();
+
+  private constructor(
+    private readonly db: Db,
+    limits: BatchLimits,
+    private readonly insertOptions: (table: string, data: Uint8Array) => InsertOptions,
+  ) {
+    this.maxRows = limits.maxRows ?? 200_000;
+    this.maxBytes = limits.maxBytes ?? 32 * 1024 * 1024;
+  }
+
+  /** Declares the tables (in flush order) and reads their layouts from the database. */
+  static async open(db: Db, tables: readonly (string | TableSpec)[], limits: BatchLimits = {}): Promise<BatchWriter> {
+    const w = new BatchWriter(db, limits, (table, data) => ({ dedupToken: dedupToken(table, data) }));
+    for (const t of tables) {
+      const spec = typeof t === "string" ? { table: t } : t;
+      const encoder = await tableEncoder(db, spec.table, spec.columns);
+      w.tables.set(spec.table, { spec, encoder, writer: new RowWriter(), rows: 0 });
+      w.counts[spec.table] = 0;
+    }
+    return w;
+  }
+
+  /** The encoder of a declared table (workers encode with the same layout). */
+  columnsOf(table: string): readonly string[] {
+    return this.pending(table).encoder.columns;
+  }
+
+  private pending(table: string): Pending {
+    const p = this.tables.get(table);
+    if (!p) throw new Error(`BatchWriter: table ${table} was not declared`);
+    return p;
+  }
+
+  /** Adds one row object. Resolves when the batch has room again. */
+  add(table: string, row: Record<string, unknown>): Promise<void> | undefined {
+    const p = this.pending(table);
+    p.encoder.encode(p.writer, row);
+    p.rows++;
+    return this.maybeFlush(p);
+  }
+
+  /** Adds rows someone else encoded with this table's column layout. */
+  addEncoded(table: string, data: Uint8Array, rows: number): Promise<void> | undefined {
+    const p = this.pending(table);
+    p.writer.raw(data);
+    p.rows += rows;
+    return this.maybeFlush(p);
+  }
+
+  private maybeFlush(p: Pending): Promise<void> | undefined {
+    if (p.rows >= this.maxRows || p.writer.pos >= this.maxBytes) return this.flush();
+    return undefined;
+  }
+
+  /** Sends every pending batch, in declaration order. */
+  flush(): Promise<void> {
+    const batches: { p: Pending; data: Uint8Array; rows: number }[] = [];
+    for (const p of this.tables.values()) {
+      if (p.rows === 0) continue;
+      batches.push({ p, data: p.writer.take(), rows: p.rows });
+      p.rows = 0;
+    }
+    const run = async () => {
+      for (const b of batches) {
+        await this.db.insertRowBinary(b.p.spec.table, b.p.encoder.columns, b.data, this.insertOptions(b.p.spec.table, b.data));
+        this.counts[b.p.spec.table] += b.rows;
+      }
+    };
+    this.flushing = this.flushing.then(run);
+    return this.flushing;
+  }
+
+  /** Rows waiting in memory, per table. */
+  get pendingRows(): number {
+    let n = 0;
+    for (const p of this.tables.values()) n += p.rows;
+    return n;
+  }
+
+  async close(): Promise<RowCounts> {
+    await this.flush();
+    return this.counts;
+  }
+}
+
+/** A deterministic token: the same batch sent again is recognised by the server. */
+export function dedupToken(table: string, data: Uint8Array): string {
+  return `${table}:${createHash("sha256").update(data).digest("hex")}`;
+}
+
+/** Inserts an array of row objects into one table in one batch. */
+export async function insertRows(db: Db, table: string, rows: readonly Record<string, unknown>[], columns?: readonly string[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  const enc = await tableEncoder(db, table, columns);
+  const w = new RowWriter();
+  for (const r of rows) enc.encode(w, r);
+  const data = w.bytes();
+  await db.insertRowBinary(table, enc.columns, data, { dedupToken: dedupToken(table, data) });
+  return rows.length;
+}

@@ -1,0 +1,35 @@
+/** The one database interface every loader, the daemon and the CLI use. */
+
+export type Row = Record<string, unknown>;
+export type Settings = Record<string, string | number | boolean>;
+
+export interface QueryOptions {
+  settings?: Settings;
+}
+
+export interface InsertOptions {
+  settings?: Settings;
+  /** Same token for a retried batch: the server drops the second copy. */
+  dedupToken?: string;
+}
+
+/** A column as `DESCRIBE TABLE` reports it. */
+export interface ColumnInfo {
+  name: string;
+  type: string;
+  /** "", "DEFAULT", "MATERIALIZED", "ALIAS", "EPHEMERAL" */
+  defaultKind: string;
+}
+
+export interface Db {
+  readonly kind: "embedded" | "http";
+  /** Database every unqualified name refers to. */
+  readonly database: string;
+  /** Rows as objects; 64-bit and wider integers come back as bigint. */
+  query<T = Row>(sql: string, opts?: QueryOptions): Promise<T[]>;
+  /** A statement without a result (DDL, INSERT … SELECT, SET, OPTIMIZE). */
+  command(sql: string, opts?: QueryOptions): Promise<void>;
+  /** Sends RowBinary-encoded rows for `columns` of `table`. */
+  insertRowBinary(table: string, columns: readonly string[], data: Uint8Array, opts?: InsertOptions): Promise<void>;
+  close(): Promise<void>;
+}
