@@ -27,6 +27,8 @@ export interface Db {
   readonly database: string;
   /** Rows as objects; 64-bit and wider integers come back as bigint. */
   query<T = Row>(sql: string, opts?: QueryOptions): Promise<T[]>;
+  /** The server's own output in `format` (TSV, JSONEachRow, Pretty, …), for the `sql` command. */
+  queryRaw(sql: string, format: string, opts?: QueryOptions): Promise<Uint8Array>;
   /** A statement without a result (DDL, INSERT … SELECT, SET, OPTIMIZE). */
   command(sql: string, opts?: QueryOptions): Promise<void>;
   /** Sends RowBinary-encoded rows for `columns` of `table`. */

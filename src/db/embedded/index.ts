@@ -97,6 +97,10 @@ export class EmbeddedDb implements Db {
     return rowsFromJsonCompact<T>(this.run(sql, "JSONCompact", opts?.settings).toString("utf8"));
   }
 
+  async queryRaw(sql: string, format: string, opts?: QueryOptions): Promise<Uint8Array> {
+    return this.run(sql, format, opts?.settings);
+  }
+
   async command(sql: string, opts?: QueryOptions): Promise<void> {
     this.run(sql, "TSV", opts?.settings);
   }

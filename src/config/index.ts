@@ -1,0 +1,160 @@
+/**
+ * Configuration: TOML validated with valibot.
+ * Search order: --config, $ALTREPODB_CONFIG, ./altrepodb.toml, /etc/altrepodb/config.toml, built-in defaults.
+ * Secrets may come from the environment (ALTREPODB_DB_PASSWORD) or a password_file.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { homedir, availableParallelism } from "node:os";
+import { join, resolve } from "node:path";
+import { parse as parseToml } from "smol-toml";
+import * as v from "valibot";
+import { ConfigError } from "./errors";
+import { locateKey } from "./locate";
+import { FileSchema, type FileConfig } from "./schema";
+
+export { ConfigError } from "./errors";
+export { FileSchema, type FileConfig } from "./schema";
+
+export type LogLevel = "error" | "warn" | "info" | "debug" | "trace";
+
+export interface Config {
+  /** The file the values came from, or null for built-in defaults. */
+  source: string | null;
+  database:
+    | { driver: "embedded"; database: string; path: string; libchdb?: string }
+    | {
+        driver: "http";
+        database: string;
+        url: string;
+        user: string;
+        password: string;
+        ca?: string;
+        compression: boolean;
+        requestTimeoutMs: number;
+        maxRetries: number;
+      };
+  log: { level: LogLevel; format: "text" | "json"; file?: string };
+  load: { workers: number };
+  repoDirs: Record<string, string>;
+  taskDirs: { tasks: string; archive: string };
+  /** The validated file, for sections other modules own. */
+  file: FileConfig;
+}
+
+export interface LoadOptions {
+  /** --config */
+  path?: string;
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+}
+
+export function findConfigFile(opts: LoadOptions = {}): string | null {
+  const env = opts.env ?? process.env;
+  if (opts.path) return resolve(opts.cwd ?? process.cwd(), opts.path);
+  if (env.ALTREPODB_CONFIG) return resolve(opts.cwd ?? process.cwd(), env.ALTREPODB_CONFIG);
+  for (const p of [join(opts.cwd ?? process.cwd(), "altrepodb.toml"), "/etc/altrepodb/config.toml"]) if (existsSync(p)) return p;
+  return null;
+}
+
+function expandHome(p: string): string {
+  return p === "~" || p.startsWith("~/") ? join(homedir(), p.slice(1)) : p;
+}
+
+function describeIssue(issue: v.BaseIssue<unknown>): string {
+  if (issue.type === "strict_object" && issue.kind === "schema") return "unknown key";
+  return issue.message.replace(/^Invalid (type|value|key): /, "");
+}
+
+/** Parses and validates TOML text; errors name the file, line and key. */
+export function parseConfigText(text: string, file: string): FileConfig {
+  let raw: unknown;
+  try {
+    raw = parseToml(text);
+  } catch (e) {
+    const err = e as Error & { line?: number };
+    throw new ConfigError(`invalid TOML: ${err.message.split("\n")[0]}`, file, err.line);
+  }
+  const result = v.safeParse(FileSchema, raw);
+  if (result.success) return result.output;
+  const issue = result.issues[0];
+  const path = (issue.path ?? []).map((p) => p.key as string | number);
+  const key = path.join(".");
+  throw new ConfigError(describeIssue(issue), file, locateKey(text, path), key);
+}
+
+function readSecret(file: string, key: string): string {
+  try {
+    return readFileSync(file, "utf8").replace(/\r?\n$/, "");
+  } catch (e) {
+    throw new ConfigError(`cannot read password file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, undefined, undefined, key);
+  }
+}
+
+export function loadConfig(opts: LoadOptions = {}): Config {
+  const env = opts.env ?? process.env;
+  const source = findConfigFile(opts);
+  let file: FileConfig;
+  if (source) {
+    let text: string;
+    try {
+      text = readFileSync(source, "utf8");
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new ConfigError(code === "ENOENT" ? "config file not found" : `cannot read config file (${code ?? (e as Error).message})`, source);
+    }
+    file = parseConfigText(text, source);
+  } else file = v.parse(FileSchema, {});
+  return resolveConfig(file, source, env);
+}
+
+export function resolveConfig(file: FileConfig, source: string | null, env: Record<string, string | undefined> = process.env): Config {
+  const db = file.database;
+  const driver = (env.ALTREPODB_DB_DRIVER as "embedded" | "http" | undefined) ?? db.driver ?? "embedded";
+  if (driver !== "embedded" && driver !== "http") throw new ConfigError(`ALTREPODB_DB_DRIVER must be "embedded" or "http", got ${JSON.stringify(driver)}`);
+  const database = env.ALTREPODB_DB_NAME ?? db.name;
+  let dbConfig: Config["database"];
+  if (driver === "embedded") {
+    const dataHome = env.XDG_DATA_HOME || join(homedir(), ".local", "share");
+    dbConfig = {
+      driver,
+      database,
+      path: resolve(expandHome(env.ALTREPODB_DB_PATH ?? db.embedded.path ?? join(dataHome, "altrepodb", "db"))),
+      libchdb: env.ALTREPODB_LIBCHDB ?? (db.embedded.libchdb ? expandHome(db.embedded.libchdb) : undefined),
+    };
+  } else {
+    const h = db.http;
+    const password =
+      env.ALTREPODB_DB_PASSWORD ?? (h.password_file ? readSecret(expandHome(h.password_file), "database.http.password_file") : (h.password ?? ""));
+    dbConfig = {
+      driver,
+      database,
+      url: env.ALTREPODB_DB_URL ?? h.url,
+      user: env.ALTREPODB_DB_USER ?? h.user,
+      password,
+      ca: h.ca ? expandHome(h.ca) : undefined,
+      compression: h.compression,
+      requestTimeoutMs: h.request_timeout * 1000,
+      maxRetries: h.max_retries,
+    };
+  }
+  return {
+    source,
+    database: dbConfig,
+    log: { level: file.log.level, format: file.log.format, file: file.log.file ? expandHome(file.log.file) : undefined },
+    load: { workers: file.load.workers ?? Math.max(1, availableParallelism()) },
+    repoDirs: file.repo_dirs,
+    taskDirs: file.task_dirs,
+    file,
+  };
+}
+
+/** The effective configuration with secrets replaced, for `config check` and logs. */
+export function maskedConfig(c: Config): Record<string, unknown> {
+  const database = c.database.driver === "http" ? { ...c.database, password: c.database.password ? "***" : "" } : { ...c.database };
+  return { source: c.source, database, log: c.log, load: c.load, repo_dirs: c.repoDirs, task_dirs: c.taskDirs };
+}
+
+/** Values that must never appear in logs. */
+export function secretsOf(c: Config): string[] {
+  return c.database.driver === "http" && c.database.password ? [c.database.password] : [];
+}

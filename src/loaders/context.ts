@@ -1,0 +1,20 @@
+/** What every loader gets from its caller (the CLI or the daemon). */
+import type { Config } from "../config";
+import type { Db } from "../db";
+import type { Logger } from "../log";
+
+export interface LoadContext {
+  db: Db;
+  config: Config;
+  log: Logger;
+  /** Aborted when the caller wants the load to stop (SIGTERM, daemon shutdown). */
+  signal?: AbortSignal;
+  /** Progress callback for the CLI's progress bar or the daemon's status. */
+  progress?: (p: Progress) => void;
+}
+
+export interface Progress {
+  phase: string;
+  done: number;
+  total: number;
+}
