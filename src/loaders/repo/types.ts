@@ -1,0 +1,37 @@
+/** Input and report of the repository snapshot loader (CLI `repo load`, daemon `repo.load`). */
+import type { RowCounts } from "../../db";
+
+export interface RepoLoadInput {
+  /** Branch / package set name, e.g. "p10" (lower-cased). */
+  branch: string;
+  /** Snapshot root directory. */
+  path: string;
+  /** Snapshot date, YYYY-MM-DD. */
+  date: string;
+  /** Free text stored in PackageSetName.pkgset_tag. */
+  tag?: string;
+  /** Replace an already complete load of the same branch and date. */
+  force?: boolean;
+  /** Parser threads (default: config load.workers). */
+  workers?: number;
+  /** Read and parse everything, write nothing. */
+  dryRun?: boolean;
+}
+
+export interface FailedItem {
+  path: string;
+  error: string;
+}
+
+export interface RepoLoadReport {
+  branch: string;
+  date: string;
+  path: string;
+  /** True when the package set (root row) was written: nothing is missing. */
+  complete: boolean;
+  dryRun: boolean;
+  packages: { seen: number; known: number; parsed: number; failed: number };
+  failures: FailedItem[];
+  rows: RowCounts;
+  seconds: number;
+}
