@@ -20,7 +20,7 @@ export const main = defineCommand({
     db: lazy(() => import("./db")),
     sql: lazy(() => import("./sql")),
     config: lazy(() => import("./config")),
-    rpm: lazy(() => import("./rpm")),
+    // rpm: lands with the RPM library
   },
 });
 

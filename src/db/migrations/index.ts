@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { DbError } from "../errors";
 import { quoteIdent, quoteString } from "../sql";
 import type { Db } from "../types";
-import { MIGRATION_FILES } from "./bundle";
+import { migrationFiles } from "./bundle";
 import { splitStatements, toClusterStatement } from "./cluster";
 
 export const MIGRATIONS_TABLE = "altrepodb_migrations";
@@ -32,7 +32,7 @@ export interface MigrateOptions {
   onStep?: (m: Migration, step: number) => void;
 }
 
-export function loadMigrations(files: Record<string, string> = MIGRATION_FILES): Migration[] {
+export function loadMigrations(files: Record<string, string> = migrationFiles()): Migration[] {
   return Object.entries(files)
     .map(([file, text]) => {
       const m = /^(\d{4})_([A-Za-z0-9_-]+)\.sql$/.exec(file);
