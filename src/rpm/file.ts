@@ -1,0 +1,105 @@
+/**
+ * Reading the header part of an .rpm file: lead, signature header (padded to 8 bytes), main
+ * header. Exactly those bytes are read (three positioned reads); the payload is not touched.
+ */
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { RpmError } from "./errors.ts";
+import { Header, headerSize } from "./header.ts";
+import { LEAD_SIZE, type Lead, parseLead } from "./lead.ts";
+
+export interface PackageFile {
+  path: string;
+  /** Size of the file on disk. */
+  fileSize: number;
+  lead: Lead;
+  signature: Header;
+  header: Header;
+  /** Byte range of the main header in the file: [headerStart, headerEnd). The payload starts at headerEnd. */
+  headerStart: number;
+  headerEnd: number;
+}
+
+const INTRO = 16;
+
+function ioError(path: string, e: unknown): RpmError {
+  const err = e as NodeJS.ErrnoException;
+  const what = err?.code ? `${err.code}: ` : "";
+  return new RpmError("io", `cannot read file: ${what}${err?.message ?? String(e)}`, path);
+}
+
+/** Read exactly `len` bytes at `pos` into `dst[at..]`, or throw "truncated" naming what was being read. */
+function readExact(fd: number, dst: Uint8Array, at: number, len: number, pos: number, path: string, what: string): void {
+  let done = 0;
+  while (done < len) {
+    let n: number;
+    try {
+      n = readSync(fd, dst, at + done, len - done, pos + done);
+    } catch (e) {
+      throw ioError(path, e);
+    }
+    if (n === 0) {
+      throw new RpmError("truncated", `file ends inside the ${what} (needed ${len} bytes, got ${done})`, path, pos + done);
+    }
+    done += n;
+  }
+}
+
+function align8(n: number): number {
+  return (n + 7) & ~7;
+}
+
+/** Open an .rpm file and parse its lead, signature header and main header. */
+export function readPackageFile(path: string): PackageFile {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch (e) {
+    throw ioError(path, e);
+  }
+  try {
+    return readFromFd(fd, path);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readFromFd(fd: number, path: string): PackageFile {
+  let fileSize: number;
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new RpmError("io", "not a regular file", path);
+    fileSize = st.size;
+  } catch (e) {
+    throw e instanceof RpmError ? e : ioError(path, e);
+  }
+  const first = new Uint8Array(LEAD_SIZE + INTRO);
+  const firstLen = Math.min(first.length, fileSize);
+  readExact(fd, first, 0, firstLen, 0, path, "lead");
+  const lead = parseLead(first.subarray(0, firstLen), path);
+  if (firstLen < first.length) {
+    throw new RpmError("truncated", "file ends inside the signature header intro", path, firstLen);
+  }
+  const sigSize = headerSize(first, LEAD_SIZE, { path });
+  const sigPadded = align8(sigSize);
+  const headerStart = LEAD_SIZE + sigPadded;
+  // Signature header + padding + main header intro, in one read.
+  const sigBuf = new Uint8Array(sigPadded + INTRO);
+  sigBuf.set(first.subarray(LEAD_SIZE), 0);
+  needBytes(fileSize, headerStart + INTRO, path, "signature header");
+  readExact(fd, sigBuf, INTRO, sigBuf.length - INTRO, LEAD_SIZE + INTRO, path, "signature header");
+  const signature = new Header(sigBuf, 0, { path, base: LEAD_SIZE });
+  const hdrSize = headerSize(sigBuf, sigPadded, { path, base: headerStart });
+  const headerEnd = headerStart + hdrSize;
+  needBytes(fileSize, headerEnd, path, "main header");
+  const hdrBuf = new Uint8Array(hdrSize);
+  hdrBuf.set(sigBuf.subarray(sigPadded), 0);
+  readExact(fd, hdrBuf, INTRO, hdrSize - INTRO, headerStart + INTRO, path, "main header");
+  const header = new Header(hdrBuf, 0, { path, base: headerStart });
+  return { path, fileSize, lead, signature, header, headerStart, headerEnd };
+}
+
+function needBytes(fileSize: number, end: number, path: string, what: string): void {
+  if (fileSize < end) {
+    throw new RpmError("truncated", `the ${what} ends at byte ${end} but the file has only ${fileSize} bytes`, path, fileSize);
+  }
+}

@@ -1,0 +1,328 @@
+/**
+ * Header → RpmPackage with librpm's value semantics (reference §1.4): unsigned integers, i18n
+ * element 0 ("C"), missing-tag defaults, signature tags merged into the main header only
+ * where the main header lacks them, FILENAMES from DIRNAMES/BASENAMES (legacy OLDFILENAMES),
+ * FILECLASS through CLASSDICT, SOURCEPACKAGE retrofit.
+ */
+import { RpmError } from "./errors.ts";
+import { type PackageFile, readPackageFile } from "./file.ts";
+import type { Header } from "./header.ts";
+import type { Lead } from "./lead.ts";
+import type { NumberArray, RpmChangelog, RpmDeps, RpmFiles, RpmPackage } from "./model.ts";
+import { mainToSigTag, TAG } from "./tags.ts";
+import { bytesEqual, EMPTY, utf8 } from "./text.ts";
+
+/** librpm copies a signature string/BIN tag only when it is shorter than 16 KiB. */
+const SIG_MAX_BYTES = 16 * 1024;
+
+/** Read the headers of an .rpm file (not its payload) into the package model. */
+export function readPackage(path: string): RpmPackage {
+  return buildPackageFromFile(readPackageFile(path));
+}
+
+/** The package model of headers already read with readPackageFile. */
+export function buildPackageFromFile(f: PackageFile): RpmPackage {
+  return buildPackage(f.header, f.signature, f.lead, {
+    path: f.path,
+    fileSize: f.fileSize,
+    headerStart: f.headerStart,
+    headerEnd: f.headerEnd,
+  });
+}
+
+export interface FromHeaderOptions {
+  /** Signature header to merge (rpmdb and pkglist headers have none). */
+  signature?: Header | null;
+  /** Force source / binary; by default SOURCEPACKAGE, else librpm's rule "no SOURCERPM = source". */
+  source?: boolean;
+}
+
+/** Build the package model from an in-memory header (pkglist / srclist entry, rpmdb blob). */
+export function packageFromHeader(header: Header, opts: FromHeaderOptions = {}): RpmPackage {
+  const pkg = buildPackage(header, opts.signature ?? null, null, {
+    path: header.path,
+    fileSize: -1,
+    headerStart: -1,
+    headerEnd: -1,
+  });
+  pkg.isSource = opts.source ?? (pkg.isSource || !header.has(TAG.SOURCERPM));
+  return pkg;
+}
+
+interface Placement {
+  path: string;
+  fileSize: number;
+  headerStart: number;
+  headerEnd: number;
+}
+
+function buildPackage(h: Header, sig: Header | null, lead: Lead | null, at: Placement): RpmPackage {
+  const pkg = readTags(h, sig, lead, at);
+  if (h.region === 0 && !pkg.isSource) pkg.provides = retrofitSelfProvide(pkg);
+  return pkg;
+}
+
+function readTags(h: Header, sig: Header | null, lead: Lead | null, at: Placement): RpmPackage {
+  const s = (tag: number) => h.str(tag) ?? EMPTY;
+  const sourcerpm = h.str(TAG.SOURCERPM);
+  return {
+    ...at,
+    lead,
+    header: h,
+    signature: sig,
+    name: s(TAG.NAME),
+    epoch: h.int(TAG.EPOCH) ?? null,
+    version: s(TAG.VERSION),
+    release: s(TAG.RELEASE),
+    arch: s(TAG.ARCH),
+    os: s(TAG.OS),
+    isSource: isSourcePackage(h, lead, sourcerpm),
+    sourcerpm: sourcerpm ?? EMPTY,
+    buildtime: h.int(TAG.BUILDTIME) ?? null,
+    buildhost: s(TAG.BUILDHOST),
+    size: h.int(TAG.SIZE) ?? h.int(TAG.LONGSIZE) ?? null,
+    archivesize: sigInt(h, sig, TAG.ARCHIVESIZE) ?? sigInt(h, sig, TAG.LONGARCHIVESIZE) ?? null,
+    sigsize: sigInt(h, sig, TAG.SIGSIZE) ?? sigInt(h, sig, TAG.LONGSIGSIZE) ?? null,
+    sha1header: sha1Bytes(h, sig),
+    sigmd5: sigBin(h, sig, TAG.SIGMD5),
+    siggpg: sigBin(h, sig, TAG.SIGGPG),
+    summary: s(TAG.SUMMARY),
+    description: s(TAG.DESCRIPTION),
+    group: s(TAG.GROUP),
+    packager: s(TAG.PACKAGER),
+    vendor: s(TAG.VENDOR),
+    license: s(TAG.LICENSE),
+    url: s(TAG.URL),
+    distribution: s(TAG.DISTRIBUTION),
+    disttag: s(TAG.DISTTAG),
+    rpmversion: s(TAG.RPMVERSION),
+    cookie: s(TAG.COOKIE),
+    optflags: s(TAG.OPTFLAGS),
+    disturl: s(TAG.DISTURL),
+    payloadformat: s(TAG.PAYLOADFORMAT),
+    payloadcompressor: s(TAG.PAYLOADCOMPRESSOR),
+    payloadflags: s(TAG.PAYLOADFLAGS),
+    platform: s(TAG.PLATFORM),
+    vcs: s(TAG.VCS),
+    gif: h.bin(TAG.GIF) ?? EMPTY,
+    xpm: h.bin(TAG.XPM) ?? EMPTY,
+    icon: h.bin(TAG.ICON) ?? EMPTY,
+    buildarchs: h.strs(TAG.BUILDARCHS),
+    prefixes: h.strs(TAG.PREFIXES),
+    instprefixes: h.strs(TAG.INSTPREFIXES),
+    prein: s(TAG.PREIN),
+    postin: s(TAG.POSTIN),
+    preun: s(TAG.PREUN),
+    postun: s(TAG.POSTUN),
+    pretrans: s(TAG.PRETRANS),
+    posttrans: s(TAG.POSTTRANS),
+    verifyscript: s(TAG.VERIFYSCRIPT),
+    preinprog: h.strs(TAG.PREINPROG),
+    postinprog: h.strs(TAG.POSTINPROG),
+    preunprog: h.strs(TAG.PREUNPROG),
+    postunprog: h.strs(TAG.POSTUNPROG),
+    pretransprog: h.strs(TAG.PRETRANSPROG),
+    posttransprog: h.strs(TAG.POSTTRANSPROG),
+    verifyscriptprog: h.strs(TAG.VERIFYSCRIPTPROG),
+    files: readFiles(h),
+    requires: readDeps(h, TAG.REQUIRENAME, TAG.REQUIREFLAGS, TAG.REQUIREVERSION),
+    provides: readDeps(h, TAG.PROVIDENAME, TAG.PROVIDEFLAGS, TAG.PROVIDEVERSION),
+    conflicts: readDeps(h, TAG.CONFLICTNAME, TAG.CONFLICTFLAGS, TAG.CONFLICTVERSION),
+    obsoletes: readDeps(h, TAG.OBSOLETENAME, TAG.OBSOLETEFLAGS, TAG.OBSOLETEVERSION),
+    changelog: readChangelog(h),
+  };
+}
+
+const RPMSENSE_EQUAL = 8;
+
+function evrBytes(pkg: RpmPackage): Uint8Array {
+  const epoch = pkg.epoch === null ? "" : `${pkg.epoch}:`;
+  const parts = [utf8(epoch), pkg.version, utf8("-"), pkg.release];
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/**
+ * librpm's legacy retrofit (providePackageNVR) for binary headers without an immutable region
+ * (rpm < 4 era): add "Provides: NAME = [E:]V-R" unless that exact provide is present.
+ */
+function retrofitSelfProvide(pkg: RpmPackage): RpmDeps {
+  const d = pkg.provides;
+  const evr = evrBytes(pkg);
+  for (let i = 0; i < d.count; i++) {
+    if (bytesEqual(d.names[i], pkg.name) && bytesEqual(d.versions[i], evr) && d.flags[i] === RPMSENSE_EQUAL) return d;
+  }
+  const flags = new Uint32Array(d.count + 1);
+  flags.set(d.flags);
+  flags[d.count] = RPMSENSE_EQUAL;
+  return { count: d.count + 1, names: [...d.names, pkg.name], flags, versions: [...d.versions, evr] };
+}
+
+/** SOURCEPACKAGE, or the librpm/altrpm retrofit: a lead of type source and no SOURCERPM. */
+function isSourcePackage(h: Header, lead: Lead | null, sourcerpm: Uint8Array | undefined): boolean {
+  const tag = h.int(TAG.SOURCEPACKAGE);
+  if (tag !== undefined) return tag !== 0;
+  return lead !== null && lead.type !== 0 && sourcerpm === undefined;
+}
+
+/** A signature-merged integer: the main header's tag, else the signature's (count must be 1). */
+function sigInt(h: Header, sig: Header | null, tag: number): number | undefined {
+  const v = h.int(tag);
+  if (v !== undefined || !sig) return v;
+  const st = mainToSigTag(tag);
+  if (st === 0 || sig.count(st) !== 1) return undefined;
+  return sig.int(st);
+}
+
+function sigEntryUsable(sig: Header, st: number): boolean {
+  const n = sig.count(st);
+  return n > 0 && n < SIG_MAX_BYTES;
+}
+
+function sigBin(h: Header, sig: Header | null, tag: number): Uint8Array {
+  const v = h.bin(tag);
+  if (v !== undefined) return v;
+  if (!sig) return EMPTY;
+  const st = mainToSigTag(tag);
+  if (st === 0 || !sigEntryUsable(sig, st)) return EMPTY;
+  return sig.bin(st) ?? EMPTY;
+}
+
+function sha1Bytes(h: Header, sig: Header | null): Uint8Array {
+  let hex = h.str(TAG.SHA1HEADER);
+  let where: Header = h;
+  if (hex === undefined && sig && sigEntryUsable(sig, TAG.SHA1HEADER)) {
+    hex = sig.str(TAG.SHA1HEADER);
+    where = sig;
+  }
+  if (hex === undefined) return EMPTY;
+  return hexToBytes(hex, "SHA1HEADER", where);
+}
+
+function nibble(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
+
+/** Hex text (as header bytes) → raw bytes; anything but an even number of hex digits is an RpmError. */
+export function hexToBytes(hex: Uint8Array, what: string, where: Header): Uint8Array {
+  const out = new Uint8Array(hex.length >>> 1);
+  let bad = hex.length % 2 !== 0;
+  for (let i = 0; i < out.length && !bad; i++) {
+    const hi = nibble(hex[2 * i]);
+    const lo = nibble(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) bad = true;
+    out[i] = (hi << 4) | lo;
+  }
+  if (bad) throw new RpmError("value", `${what} is not a hex string`, where.path, where.base);
+  return out;
+}
+
+function emptyStrings(n: number): Uint8Array[] {
+  return new Array<Uint8Array>(n).fill(EMPTY);
+}
+
+/** A per-item string column: missing → empty strings; present → exactly `n` values. */
+function strColumn(h: Header, tag: number, n: number, what: string): Uint8Array[] {
+  if (!h.has(tag)) return emptyStrings(n);
+  const v = h.strs(tag);
+  if (v.length !== n) lengthMismatch(h, tag, v.length, n, what);
+  return v;
+}
+
+/** A per-item integer column: missing → zeros; present → exactly `n` values. */
+function intColumn(h: Header, tag: number, n: number, what: string): NumberArray {
+  if (!h.has(tag)) return new Uint32Array(n);
+  const v = h.ints(tag);
+  if (v.length !== n) lengthMismatch(h, tag, v.length, n, what);
+  return v;
+}
+
+function lengthMismatch(h: Header, tag: number, got: number, want: number, what: string): never {
+  throw new RpmError("value", `tag ${tag} has ${got} values for ${want} ${what}`, h.path, h.base);
+}
+
+function fileNames(h: Header): Uint8Array[] {
+  if (!h.has(TAG.BASENAMES)) return h.strs(TAG.OLDFILENAMES);
+  const base = h.strs(TAG.BASENAMES);
+  const dirs = h.strs(TAG.DIRNAMES);
+  const idx = intColumn(h, TAG.DIRINDEXES, base.length, "files");
+  const out = new Array<Uint8Array>(base.length);
+  for (let i = 0; i < base.length; i++) {
+    const dir = dirs[idx[i]];
+    if (dir === undefined) {
+      throw new RpmError("value", `file ${i} has directory index ${idx[i]} but there are ${dirs.length} directories`, h.path, h.base);
+    }
+    const b = base[i];
+    const name = new Uint8Array(dir.length + b.length);
+    name.set(dir, 0);
+    name.set(b, dir.length);
+    out[i] = name;
+  }
+  return out;
+}
+
+function fileClasses(h: Header, n: number): { classes: Uint8Array[]; hasClassDict: boolean } {
+  if (!h.has(TAG.CLASSDICT) || !h.has(TAG.FILECLASS)) return { classes: emptyStrings(n), hasClassDict: false };
+  const dict = h.strs(TAG.CLASSDICT);
+  const idx = intColumn(h, TAG.FILECLASS, n, "files");
+  const classes = new Array<Uint8Array>(n);
+  for (let i = 0; i < n; i++) classes[i] = dict[idx[i]] ?? EMPTY;
+  return { classes, hasClassDict: true };
+}
+
+function readFiles(h: Header): RpmFiles {
+  const names = fileNames(h);
+  const n = names.length;
+  const f = "files";
+  const sizes = h.has(TAG.LONGFILESIZES) ? intColumn(h, TAG.LONGFILESIZES, n, f) : intColumn(h, TAG.FILESIZES, n, f);
+  return {
+    count: n,
+    names,
+    sizes,
+    modes: intColumn(h, TAG.FILEMODES, n, f),
+    rdevs: intColumn(h, TAG.FILERDEVS, n, f),
+    mtimes: intColumn(h, TAG.FILEMTIMES, n, f),
+    digests: strColumn(h, TAG.FILEDIGESTS, n, f),
+    linktos: strColumn(h, TAG.FILELINKTOS, n, f),
+    flags: intColumn(h, TAG.FILEFLAGS, n, f),
+    users: strColumn(h, TAG.FILEUSERNAME, n, f),
+    groups: strColumn(h, TAG.FILEGROUPNAME, n, f),
+    verifyFlags: intColumn(h, TAG.FILEVERIFYFLAGS, n, f),
+    devices: intColumn(h, TAG.FILEDEVICES, n, f),
+    inodes: intColumn(h, TAG.FILEINODES, n, f),
+    langs: strColumn(h, TAG.FILELANGS, n, f),
+    ...fileClasses(h, n),
+    digestAlgo: h.int(TAG.FILEDIGESTALGO) ?? 1,
+  };
+}
+
+function readDeps(h: Header, nameTag: number, flagsTag: number, versionTag: number): RpmDeps {
+  const names = h.strs(nameTag);
+  const n = names.length;
+  return {
+    count: n,
+    names,
+    flags: intColumn(h, flagsTag, n, "dependencies"),
+    versions: strColumn(h, versionTag, n, "dependencies"),
+  };
+}
+
+function readChangelog(h: Header): RpmChangelog {
+  const times = h.ints(TAG.CHANGELOGTIME);
+  const n = times.length;
+  return {
+    count: n,
+    times,
+    names: strColumn(h, TAG.CHANGELOGNAME, n, "changelog entries"),
+    texts: strColumn(h, TAG.CHANGELOGTEXT, n, "changelog entries"),
+  };
+}
+
