@@ -110,7 +110,8 @@ export class CpioReader {
 
   private async stripped(start: number): Promise<CpioEntry> {
     const rest = await this.r.read(STRIPPED_SIZE - 6);
-    const fx = hexField(rest, 0, this.r, start + 6); // content follows unpadded (rpm cpio.c)
+    const fx = hexField(rest, 0, this.r, start + 6);
+    await this.r.skip(pad4(this.r.pos)); // content starts 4-aligned
     const files = this.files;
     if (!files || fx >= files.count) {
       throw new RpmError("cpio", `stripped cpio entry refers to file ${fx}, the header lists ${files?.count ?? 0}`, this.r.path, start);

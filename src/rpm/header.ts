@@ -123,9 +123,10 @@ export class Header {
       if (type > MAX_TYPE) this.fail("type", `tag ${tag} has unknown type ${type}`, where);
       if (off < 0 || off > dl) this.fail("index", `tag ${tag} points to offset ${off} outside the ${dl}-byte data store`, where);
       if (type === TYPE.NULL) continue;
-      if (count > dl - off) this.fail("count", `tag ${tag} claims ${count} values in ${dl - off} bytes`, where);
-      const size = TYPE_SIZE[type];
-      if (size > 1 && off + count * size > dl) {
+      // Every value takes at least one byte: a count beyond the store size is absurd.
+      if (count > dl) this.fail("count", `tag ${tag} claims ${count} values in a ${dl}-byte data store`, where);
+      const size = TYPE_SIZE[type] || 1;
+      if (count * size > dl - off) {
         this.fail("index", `tag ${tag} (${count} × ${typeName(type)}) runs past the end of the data store`, where);
       }
       if (!this.pos.has(tag)) this.pos.set(tag, i);

@@ -41,8 +41,9 @@ export {
 } from "./derived.ts";
 export type { Packager, ChangelogEntry, FileClass } from "./derived.ts";
 
-export { extractSpec, extractSpecFrom, payloadCompression } from "./payload.ts";
-export type { SpecFile, PayloadOptions } from "./payload.ts";
+export { extractSpec, extractSpecFrom, payloadCompression, payloadEntries } from "./payload.ts";
+export type { SpecFile, PayloadOptions, PayloadEntry } from "./payload.ts";
+export type { CpioEntry } from "./cpio.ts";
 export { detectCompression, openDecompressed } from "./decompress.ts";
 export type { Compression, Decompressed, DecompressOptions } from "./decompress.ts";
 

@@ -5,7 +5,7 @@
  * A payload without a spec is an RpmError "no-spec" (the reference blocks forever there).
  */
 import { closeSync, openSync, readSync } from "node:fs";
-import { CpioReader, type StrippedFileInfo } from "./cpio.ts";
+import { type CpioEntry, CpioReader, type StrippedFileInfo } from "./cpio.ts";
 import { type Compression, compressionFromTag, detectCompression, openDecompressed } from "./decompress.ts";
 import { RpmError } from "./errors.ts";
 import { readPackageFile } from "./file.ts";
@@ -32,6 +32,7 @@ export interface PayloadOptions {
 
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
+const S_IFLNK = 0o120000;
 const RPMFILE_GHOST = 64;
 
 function isSpecName(name: string): boolean {
@@ -80,7 +81,9 @@ export function strippedFileInfo(pkg: RpmPackage): StrippedFileInfo {
   const f = pkg.files;
   let last: Map<string, number> | undefined;
   const hasContent = (i: number): boolean => {
-    if ((f.modes[i] & S_IFMT) !== S_IFREG) return false;
+    const type = f.modes[i] & S_IFMT;
+    if (type === S_IFLNK) return true; // the link target
+    if (type !== S_IFREG) return false;
     last ??= lastOfLinkSets(pkg);
     const j = last.get(`${f.devices[i]}:${f.inodes[i]}`);
     return j === undefined || j === i;
@@ -97,27 +100,44 @@ export function strippedFileInfo(pkg: RpmPackage): StrippedFileInfo {
   };
 }
 
+/** One archive entry while walking a payload; `read` returns its content (call before the next entry). */
+export interface PayloadEntry extends CpioEntry {
+  read(limit?: number): Promise<Uint8Array>;
+}
+
+const DEFAULT_LIMIT = 64 * 1024 * 1024;
+
+/**
+ * Walk the payload archive of a package entry by entry, streaming. Leaving the loop early stops
+ * the decompression (and kills a decompressor child).
+ */
+export async function* payloadEntries(pkg: RpmPackage, opts: PayloadOptions = {}): AsyncGenerator<PayloadEntry> {
+  const path = pkg.path;
+  const kind = payloadCompression(path, pkg.headerEnd, ascii(pkg.payloadcompressor));
+  const stream = openDecompressed(path, pkg.headerEnd, kind, { timeoutMs: opts.timeoutMs });
+  const fallback = opts.maxSpecBytes ?? DEFAULT_LIMIT;
+  try {
+    const cpio = new CpioReader(new ByteReader(stream.chunks, path, "payload archive"), strippedFileInfo(pkg));
+    for (let e = await cpio.next(); e !== null; e = await cpio.next()) {
+      const entry = e;
+      yield { ...entry, read: (limit = fallback) => cpio.readContent(entry, limit) };
+    }
+  } finally {
+    stream.close();
+  }
+}
+
 /** Extract the spec file of a source package, streaming its payload. */
 export async function extractSpec(path: string, opts: PayloadOptions = {}): Promise<SpecFile> {
-  const pkg = buildPackageFromFile(readPackageFile(path));
-  return extractSpecFrom(pkg, opts);
+  return extractSpecFrom(buildPackageFromFile(readPackageFile(path)), opts);
 }
 
 /** Same as extractSpec for a package already read with readPackage. */
 export async function extractSpecFrom(pkg: RpmPackage, opts: PayloadOptions = {}): Promise<SpecFile> {
-  const path = pkg.path;
-  const kind = payloadCompression(path, pkg.headerEnd, ascii(pkg.payloadcompressor));
-  const stream = openDecompressed(path, pkg.headerEnd, kind, { timeoutMs: opts.timeoutMs });
-  const limit = opts.maxSpecBytes ?? 64 * 1024 * 1024;
-  try {
-    const cpio = new CpioReader(new ByteReader(stream.chunks, path, "payload archive"), strippedFileInfo(pkg));
-    for (let e = await cpio.next(); e !== null; e = await cpio.next()) {
-      if ((e.mode & S_IFMT) === S_IFREG && isSpecName(e.name)) {
-        return { name: e.name, mtime: e.mtime, bytes: await cpio.readContent(e, limit) };
-      }
+  for await (const e of payloadEntries(pkg, opts)) {
+    if ((e.mode & S_IFMT) === S_IFREG && isSpecName(e.name)) {
+      return { name: e.name, mtime: e.mtime, bytes: await e.read() };
     }
-    throw new RpmError("no-spec", "the payload has no spec file (*.spec)", path);
-  } finally {
-    stream.close();
   }
+  throw new RpmError("no-spec", "the payload has no spec file (*.spec)", pkg.path);
 }

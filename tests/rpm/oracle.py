@@ -4,10 +4,13 @@
 Run with Debian's /usr/bin/python3 (python3-rpm). Modes:
   oracle.py FILE...            one JSON object per line per file (the fields tests/rpm compares)
   oracle.py --list FILE...     same for apt header lists (uncompressed): {"headers": [...]}
+  oracle.py --payload FILE...  the payload archive: regular files with content
+                               {"path", "ok", "entries": [[name, mode, size, sha256, mtime], ...]}
   oracle.py --bench N FILE...  read the same fields of the files N times in total; print
                                {"packages": n, "seconds": s} (no JSON per package)
 Strings are librpm's bytes (surrogateescape) shown as UTF-8 with \\xNN for invalid bytes.
 """
+import hashlib
 import json
 import os
 import sys
@@ -114,6 +117,28 @@ def read(t, path):
     finally:
         os.close(fd)
 
+IO_TYPES = {"gzip": "gzdio", "bzip2": "bzdio", "xz": "xzdio", "lzma": "lzdio", "zstd": "zstdio"}
+
+def payload(t, path):
+    fd = rpm.fd.open(path)
+    try:
+        h = t.hdrFromFdno(fd)
+        comp = txt(h["payloadcompressor"]) or "gzip"
+        pfd = rpm.fd(fd, "r", flags=IO_TYPES.get(comp, "ufdio"))
+        files = rpm.files(h)
+        archive = files.archive(pfd)
+        out = []
+        for f in archive:
+            if not archive.hascontent():
+                continue
+            data = archive.read()
+            if (f.mode & 0o170000) != 0o100000 or not data:
+                continue
+            out.append([txt(f.name), f.mode, len(data), hashlib.sha256(data).hexdigest(), f.mtime])
+        return out
+    finally:
+        fd.close()
+
 def main(argv):
     if argv and argv[0] == "--bench":
         n = int(argv[1])
@@ -140,6 +165,15 @@ def main(argv):
                     if False else {}
                 out.append(d)
             print(json.dumps({"path": p, "headers": out}, ensure_ascii=False))
+        return
+    if argv and argv[0] == "--payload":
+        t = ts()
+        for p in argv[1:]:
+            try:
+                d = {"path": p, "ok": True, "entries": payload(t, p)}
+            except Exception as e:
+                d = {"path": p, "ok": False, "error": str(e)}
+            sys.stdout.write(json.dumps(d, ensure_ascii=False) + "\n")
         return
     t = ts()
     for p in argv:
