@@ -37,8 +37,27 @@ export interface Config {
   load: { workers: number };
   repoDirs: Record<string, string>;
   taskDirs: { tasks: string; archive: string };
+  /** The broker (daemon, notifier, amqpfire). */
+  amqp: AmqpConfig;
   /** The validated file, for sections other modules own. */
   file: FileConfig;
+}
+
+export interface AmqpConfig {
+  host: string;
+  port: number;
+  vhost: string;
+  username: string;
+  password: string;
+  tls: boolean;
+  cacert?: string;
+  cert?: string;
+  key?: string;
+  heartbeat: number;
+  connectTimeoutMs: number;
+  reconnectDelayMs: number;
+  reconnectDelayMaxMs: number;
+  deadLetterExchange: string;
 }
 
 export interface LoadOptions {
@@ -56,7 +75,7 @@ export function findConfigFile(opts: LoadOptions = {}): string | null {
   return null;
 }
 
-function expandHome(p: string): string {
+export function expandHome(p: string): string {
   return p === "~" || p.startsWith("~/") ? join(homedir(), p.slice(1)) : p;
 }
 
@@ -137,6 +156,23 @@ export function resolveConfig(file: FileConfig, source: string | null, env: Reco
       maxRetries: h.max_retries,
     };
   }
+  const a = file.amqp;
+  const amqp: AmqpConfig = {
+    host: env.ALTREPODB_AMQP_HOST ?? a.host,
+    port: a.port,
+    vhost: a.vhost,
+    username: env.ALTREPODB_AMQP_USER ?? a.username,
+    password: env.ALTREPODB_AMQP_PASSWORD ?? (a.password_file ? readSecret(expandHome(a.password_file), "amqp.password_file") : (a.password ?? "guest")),
+    tls: a.tls || Boolean(a.cacert || a.cert || a.key),
+    cacert: a.cacert ? expandHome(a.cacert) : undefined,
+    cert: a.cert ? expandHome(a.cert) : undefined,
+    key: a.key ? expandHome(a.key) : undefined,
+    heartbeat: a.heartbeat,
+    connectTimeoutMs: a.connect_timeout * 1000,
+    reconnectDelayMs: a.reconnect_delay * 1000,
+    reconnectDelayMaxMs: a.reconnect_delay_max * 1000,
+    deadLetterExchange: a.dead_letter_exchange,
+  };
   return {
     source,
     database: dbConfig,
@@ -144,6 +180,7 @@ export function resolveConfig(file: FileConfig, source: string | null, env: Reco
     load: { workers: file.load.workers ?? Math.max(1, availableParallelism()) },
     repoDirs: file.repo_dirs,
     taskDirs: file.task_dirs,
+    amqp,
     file,
   };
 }
@@ -151,10 +188,14 @@ export function resolveConfig(file: FileConfig, source: string | null, env: Reco
 /** The effective configuration with secrets replaced, for `config check` and logs. */
 export function maskedConfig(c: Config): Record<string, unknown> {
   const database = c.database.driver === "http" ? { ...c.database, password: c.database.password ? "***" : "" } : { ...c.database };
-  return { source: c.source, database, log: c.log, load: c.load, repo_dirs: c.repoDirs, task_dirs: c.taskDirs };
+  const amqp = { ...c.amqp, password: c.amqp.password ? "***" : "" };
+  return { source: c.source, database, log: c.log, load: c.load, repo_dirs: c.repoDirs, task_dirs: c.taskDirs, amqp };
 }
 
 /** Values that must never appear in logs. */
 export function secretsOf(c: Config): string[] {
-  return c.database.driver === "http" && c.database.password ? [c.database.password] : [];
+  const out = c.database.driver === "http" && c.database.password ? [c.database.password] : [];
+  // "guest" is the broker's well-known default, masking it would only garble log lines
+  if (c.amqp.password && c.amqp.password !== "guest") out.push(c.amqp.password);
+  return out;
 }

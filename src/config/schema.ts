@@ -48,6 +48,83 @@ export const TaskDirsSchema = v.strictObject({
   archive: v.optional(v.string(), "/archive/tasks/done"),
 });
 
+const seconds = v.pipe(v.number(), v.minValue(0));
+const positiveSeconds = v.pipe(v.number(), v.minValue(0.001));
+const nonNegativeInt = v.pipe(v.number(), v.integer(), v.minValue(0));
+const amqpName = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_.:@-]*$/, "letters, digits and _ . : @ -"));
+
+/** The broker every daemon service, the notifier and amqpfire connect to. */
+export const AmqpSchema = v.strictObject({
+  host: v.optional(v.string(), "localhost"),
+  /** 5672, or 5671 for TLS. */
+  port: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535)), 5672),
+  vhost: v.optional(v.string(), "/"),
+  username: v.optional(v.string(), "guest"),
+  /** Never logged; better: $ALTREPODB_AMQP_PASSWORD or password_file. */
+  password: v.optional(v.string()),
+  password_file: v.optional(v.string()),
+  /** amqps:// (TLS); on when cacert, cert or key is set. */
+  tls: v.optional(v.boolean(), false),
+  cacert: v.optional(v.string(), ""),
+  cert: v.optional(v.string(), ""),
+  key: v.optional(v.string(), ""),
+  /** Seconds; 0 is refused (heartbeats stay on). */
+  heartbeat: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 60),
+  connect_timeout: v.optional(positiveSeconds, 15),
+  reconnect_delay: v.optional(positiveSeconds, 1),
+  reconnect_delay_max: v.optional(positiveSeconds, 60),
+  /** Dead letters of every service go here (direct exchange), routed to "<queue>.dead". */
+  dead_letter_exchange: v.optional(v.pipe(amqpName, v.minLength(1)), "altrepodb.dlx"),
+});
+
+/** Failure (and optionally success) notifications published by the daemon. */
+export const NotifierSchema = v.strictObject({
+  enabled: v.optional(v.boolean(), true),
+  exchange: v.optional(v.pipe(amqpName, v.minLength(1)), "altrepodb.notify"),
+  on_done: v.optional(v.boolean(), false),
+  on_retry: v.optional(v.boolean(), false),
+  /** Notifications wait here while the broker is down (default: <state_dir>/notifier). */
+  spool_dir: v.optional(v.string(), ""),
+  spool_max_files: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 10000),
+  spool_max_bytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1024)), 64 * 1024 * 1024),
+});
+
+/** The daemon process itself. */
+export const DaemonSchema = v.strictObject({
+  /** Default: $STATE_DIRECTORY, else ~/.local/state/altrepodb. */
+  state_dir: v.optional(v.string(), ""),
+  /** Default: $RUNTIME_DIRECTORY/status.json, else <state_dir>/status.json. */
+  status_file: v.optional(v.string(), ""),
+  status_interval: v.optional(positiveSeconds, 5),
+  shutdown_grace: v.optional(seconds, 30),
+  restart_delay: v.optional(positiveSeconds, 1),
+  restart_delay_max: v.optional(positiveSeconds, 300),
+  flush_buffers: v.optional(v.boolean(), true),
+});
+
+/** One [services.<name>] table: the name picks the service module (repo, task, …). */
+export const ServiceSchema = v.strictObject({
+  enabled: v.optional(v.boolean(), true),
+  /** Defaults come from the service module. */
+  queue: v.optional(v.pipe(amqpName, v.minLength(1))),
+  exchange: v.optional(v.pipe(amqpName, v.minLength(1))),
+  declare_exchange: v.optional(v.boolean(), true),
+  routing_keys: v.optional(v.array(v.pipe(v.string(), v.minLength(1)))),
+  queue_type: v.optional(v.picklist(["quorum", "classic"]), "quorum"),
+  workers: v.optional(positiveInt, 1),
+  max_attempts: v.optional(positiveInt, 5),
+  retry_delay: v.optional(positiveSeconds, 30),
+  retry_delay_max: v.optional(positiveSeconds, 3600),
+  delivery_limit: v.optional(positiveInt, 20),
+  timeout: v.optional(seconds, 0),
+  publish_on_done: v.optional(v.boolean(), false),
+  done_exchange: v.optional(v.pipe(amqpName, v.minLength(1)), "uploaded-ex"),
+  schedule: v.optional(v.string(), ""),
+  schedule_message: v.optional(v.record(v.string(), v.unknown()), {}),
+  /** Service-specific keys, checked by the service module. */
+  options: v.optional(v.record(v.string(), v.unknown()), {}),
+});
+
 export const FileSchema = v.strictObject({
   database: v.optional(DatabaseSchema, {}),
   log: v.optional(LogSchema, {}),
@@ -55,6 +132,11 @@ export const FileSchema = v.strictObject({
   /** Branch name → snapshot directory (the repo.load message names a branch). */
   repo_dirs: v.optional(v.record(v.pipe(v.string(), v.regex(/^[a-z0-9_.+-]+$/i)), v.string()), {}),
   task_dirs: v.optional(TaskDirsSchema, {}),
+  amqp: v.optional(AmqpSchema, {}),
+  notifier: v.optional(NotifierSchema, {}),
+  daemon: v.optional(DaemonSchema, {}),
+  /** Daemon services by name; unknown names are refused when the daemon starts. */
+  services: v.optional(v.record(v.pipe(v.string(), v.regex(/^[a-z][a-z0-9_-]*$/, "a lower-case service name")), ServiceSchema), {}),
 });
 
 export type FileConfig = v.InferOutput<typeof FileSchema>;
