@@ -7,7 +7,7 @@ export { DbError } from "./errors";
 export { BatchWriter, insertRows, dedupToken, type RowCounts, type TableSpec } from "./batch";
 export { RowWriter, compileLayout, compileType, type RowEncoder, type LayoutColumn } from "./rowbinary";
 export { describeTable, insertLayout, tableEncoder } from "./layout";
-export { quoteIdent, quoteString, quoteIntArray, hexLiteral } from "./sql";
+export { quoteIdent, quoteString, quoteIntArray, quoteIntList, hexLiteral } from "./sql";
 
 export interface EmbeddedConfig {
   driver: "embedded";

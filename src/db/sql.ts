@@ -21,6 +21,11 @@ export function quoteIntArray(values: Iterable<bigint | number>): string {
   return "[" + out.join(", ") + "]";
 }
 
+/** `(1, 2, 3)` for `x IN (…)`. */
+export function quoteIntList(values: Iterable<bigint | number>): string {
+  return "(" + quoteIntArray(values).slice(1, -1) + ")";
+}
+
 export function hexLiteral(bytes: Uint8Array): string {
   return `unhex('${Buffer.from(bytes).toString("hex")}')`;
 }

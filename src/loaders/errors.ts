@@ -25,3 +25,8 @@ export class LoadAborted extends Error {
 export function throwIfAborted(signal?: AbortSignal): void {
   if (signal?.aborted) throw new LoadAborted();
 }
+
+/** The same load was already completed; not an error for the daemon (idempotent redelivery). */
+export class AlreadyLoaded extends InputError {
+  override name = "AlreadyLoaded";
+}

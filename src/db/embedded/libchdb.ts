@@ -88,7 +88,8 @@ export class ChdbConnection {
       }
       const len = Number(this.lib.symbols.chdb_result_length(res));
       const buf = this.lib.symbols.chdb_result_buffer(res);
-      return len > 0 && buf ? Buffer.from(toArrayBuffer(buf, 0, len)) : Buffer.alloc(0);
+      // copy: the result memory is freed by chdb_destroy_query_result below
+      return len > 0 && buf ? Buffer.from(new Uint8Array(toArrayBuffer(buf, 0, len))) : Buffer.alloc(0);
     } finally {
       this.lib.symbols.chdb_destroy_query_result(res);
     }

@@ -74,13 +74,13 @@ interface Recorded {
   status: "applied" | "failed";
   failed_step: number;
   error: string;
-  at: string;
+  last_at: string;
 }
 
 async function recorded(db: Db): Promise<Map<number, Recorded>> {
   const rows = await db.query<Recorded>(
     `SELECT version, argMax(checksum, at) AS checksum, argMax(status, at) AS status, argMax(failed_step, at) AS failed_step,
-            argMax(error, at) AS error, toString(max(at)) AS at
+            argMax(error, at) AS error, toString(max(at)) AS last_at
      FROM ${MIGRATIONS_TABLE} GROUP BY version`,
   );
   return new Map(rows.map((r) => [Number(r.version), r]));
@@ -100,9 +100,9 @@ export async function migrationStatus(db: Db, migrations = loadMigrations()): Pr
   return migrations.map((m) => {
     const r = done.get(m.version);
     if (!r) return { version: m.version, name: m.name, state: "pending" };
-    if (r.status === "failed") return { version: m.version, name: m.name, state: "failed", appliedAt: r.at, failedStep: Number(r.failed_step), error: r.error };
-    if (r.checksum !== m.checksum) return { version: m.version, name: m.name, state: "changed", appliedAt: r.at };
-    return { version: m.version, name: m.name, state: "applied", appliedAt: r.at };
+    if (r.status === "failed") return { version: m.version, name: m.name, state: "failed", appliedAt: r.last_at, failedStep: Number(r.failed_step), error: r.error };
+    if (r.checksum !== m.checksum) return { version: m.version, name: m.name, state: "changed", appliedAt: r.last_at };
+    return { version: m.version, name: m.name, state: "applied", appliedAt: r.last_at };
   });
 }
 

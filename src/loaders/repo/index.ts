@@ -1,0 +1,214 @@
+/**
+ * `loadRepo`: one repository snapshot (branch + date) into the database (reference §2).
+ * Called by `altrepodb repo load` and by the daemon's repo.load messages.
+ *
+ * Order: lists → which packages are known → sources → binaries (their pkg_srcrpm_hash needs
+ * the sources) → PackageSet/PackageSetName of srpm, arch and component nodes → root node last.
+ * The root row is the "complete" mark; everything before it can be rerun without doubling rows.
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { BatchWriter } from "../../db";
+import { PackageStore, type PackageFile, type PackageLoadOptions, type PackageOutcome } from "../../packages";
+import type { LoadContext } from "../context";
+import { AlreadyLoaded, InputError, throwIfAborted } from "../errors";
+import { readSnapshot } from "./layout";
+import { readListing, type Digests } from "./lists";
+import { deleteLoad, existingLoads, hasPartialRows, nameRow, nodeUuid, ZERO_UUID, type PkgsetNode } from "./pkgset";
+import type { FailedItem, RepoLoadInput, RepoLoadReport } from "./types";
+
+export type { RepoLoadInput, RepoLoadReport } from "./types";
+
+function parseDate(date: string): number {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  const t = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : NaN;
+  if (!m || Number.isNaN(t) || new Date(t).toISOString().slice(0, 10) !== date) throw new InputError(`date must be YYYY-MM-DD, got ${JSON.stringify(date)}`);
+  return t / 1000;
+}
+
+function fileOf(path: string, name: string, d: Digests | undefined, source: boolean): PackageFile {
+  return { path, name, source, md5: d?.md5, sha256: d?.sha256, blake2b: d?.blake2b };
+}
+
+export async function loadRepo(ctx: LoadContext, input: RepoLoadInput): Promise<RepoLoadReport> {
+  const t0 = performance.now();
+  const branch = input.branch.toLowerCase();
+  if (!/^[a-z0-9][a-z0-9_.+-]*$/.test(branch)) throw new InputError(`branch name ${JSON.stringify(input.branch)} is not a plain name`);
+  const dateEpoch = parseDate(input.date);
+  const db = ctx.db;
+  const log = ctx.log;
+  const dryRun = input.dryRun ?? false;
+
+  const snap = readSnapshot(input.path);
+  const ruuid = nodeUuid(branch, input.date, "/");
+
+  if (!dryRun) {
+    const loads = await existingLoads(db, branch, dateEpoch);
+    const complete = loads.filter((l) => l.complete);
+    if (complete.length && !input.force) {
+      throw new AlreadyLoaded(`package set ${branch} ${input.date} is already loaded (use --force to replace it)`);
+    }
+    for (const l of input.force ? loads : loads.filter((x) => !x.complete)) {
+      log.info(input.force ? "replacing the existing load" : "replacing an incomplete load", { ruuid: l.ruuid });
+      await deleteLoad(db, l.ruuid);
+    }
+    if (await hasPartialRows(db, ruuid)) {
+      log.info("finishing an interrupted load", { ruuid });
+      await deleteLoad(db, ruuid);
+    }
+  }
+
+  const listing = await readListing(snap);
+  for (const w of listing.warnings) log.warn(w);
+  throwIfAborted(ctx.signal);
+
+  const failures: FailedItem[] = [];
+  const store = await PackageStore.open(ctx, { workers: input.workers ?? ctx.config.load.workers, dryRun });
+  const srcNames = [...listing.sources.keys()];
+  const binNames = [...listing.binaries.keys()];
+  let srcOut: PackageOutcome[];
+  let binOut: PackageOutcome[];
+  try {
+    const srcFiles = srcNames.map((n) => fileOf(join(snap.root, "files", "SRPMS", n), n, listing.sources.get(n), true));
+    log.info("loading source packages", { count: srcFiles.length });
+    srcOut = await loadPresent(store, srcFiles, failures);
+    const sourceHashes = hashByName(srcNames, srcOut);
+    throwIfAborted(ctx.signal);
+
+    // every binary file once, from the first component that lists it (noarch files repeat)
+    const where = new Map<string, string>();
+    for (const [key, names] of listing.components) {
+      const [arch, comp] = key.split("/");
+      for (const n of names) if (!where.has(n)) where.set(n, join(snap.root, arch, `RPMS.${comp}`, n));
+    }
+    const binFiles = binNames.map((n) => fileOf(where.get(n) ?? n, n, listing.binaries.get(n), false));
+    log.info("loading binary packages", { count: binFiles.length });
+    binOut = await loadPresent(store, binFiles, failures, { sourceHashes });
+  } finally {
+    await store.close();
+  }
+  for (const w of store.warnings) log.debug(w.warning, { path: w.path });
+  const outcomes = [...srcOut, ...binOut];
+  const srcHash = hashByName(srcNames, srcOut);
+  const binHash = hashByName(binNames, binOut);
+  const complete = failures.length === 0;
+
+  // package-set tree
+  const writer = dryRun ? undefined : await BatchWriter.open(db, ["PackageSet", "PackageSetName"], { maxRows: 500_000 });
+  const node = (path: string): string => nodeUuid(branch, input.date, path);
+  const tag = input.tag ?? "";
+  const common = (kv: [string, string][]): [string, string][] => [...kv, ["class", "repository"]];
+  const srcMembers = [...new Set(srcHash.values())];
+  const srcNode: PkgsetNode = {
+    uuid: node("/srpm"),
+    puuid: ruuid,
+    depth: 1,
+    name: "srpm",
+    kv: [
+      ["depth", "1"],
+      ["type", "srpm"],
+      ["size", String(srcMembers.length)],
+      ["class", "repository"],
+      ["SRPMS", snap.archs.map((a) => `${a.name}/SRPMS.classic`).join(", ")],
+      ["repo", branch],
+    ],
+    members: srcMembers,
+  };
+  const archNodes: PkgsetNode[] = snap.archs.map((a) => ({
+    uuid: node(`/${a.name}`),
+    puuid: ruuid,
+    depth: 1,
+    name: a.name,
+    kv: [...common([["depth", "1"], ["type", "arch"], ["size", "0"]]), ["path", a.name], ["repo", branch]],
+  }));
+  const compNodes: PkgsetNode[] = [];
+  for (const a of snap.archs) {
+    for (const c of a.components) {
+      const members = [...new Set((listing.components.get(`${a.name}/${c}`) ?? []).map((n) => binHash.get(n)).filter((h): h is bigint => h !== undefined))];
+      compNodes.push({
+        uuid: node(`/${a.name}/${c}`),
+        puuid: node(`/${a.name}`),
+        depth: 2,
+        name: c,
+        kv: [...common([["depth", "2"], ["type", "comp"], ["size", String(members.length)]]), ["path", `${a.name}/RPMS.${c}`], ["repo", branch]],
+        members,
+      });
+    }
+  }
+  const comps = [...new Set(snap.archs.flatMap((a) => a.components))].sort();
+  const root: PkgsetNode = {
+    uuid: ruuid,
+    puuid: ZERO_UUID,
+    depth: 0,
+    name: branch,
+    kv: [
+      ["depth", "0"],
+      ["type", "repo"],
+      ["size", String(listing.sources.size + listing.binaries.size)],
+      ["class", "repository"],
+      ...snap.taskInfo,
+      ["archs", snap.archs.map((a) => a.name).sort().join(", ")],
+      ["comps", comps.join(", ")],
+    ],
+  };
+
+  if (writer) {
+    const write = async (n: PkgsetNode) => {
+      for (const h of n.members ?? []) await writer.add("PackageSet", { pkgset_uuid: n.uuid, pkg_hash: h });
+      await writer.add("PackageSetName", nameRow(n, ruuid, dateEpoch, tag, complete));
+    };
+    await write(srcNode);
+    for (const n of archNodes) await write(n);
+    for (const n of compNodes) await write(n);
+    await writer.flush();
+    throwIfAborted(ctx.signal);
+    // the root row last: it completes the load (and fires the StaticLastPackages views)
+    await writer.add("PackageSetName", nameRow(root, ruuid, dateEpoch, tag, complete));
+    await writer.flush();
+  }
+
+  const rows = { ...store.rows, ...(writer?.counts ?? {}) };
+  const count = (s: PackageOutcome["status"]) => outcomes.filter((o) => o.status === s).length;
+  const report: RepoLoadReport = {
+    branch,
+    date: input.date,
+    path: snap.root,
+    complete: complete && !dryRun,
+    dryRun,
+    packages: { seen: outcomes.length, known: count("known"), parsed: count("loaded") + count("duplicate"), failed: failures.length },
+    failures,
+    rows,
+    seconds: (performance.now() - t0) / 1000,
+  };
+  log.info(complete ? "package set loaded" : "package set loaded INCOMPLETE", {
+    branch,
+    date: input.date,
+    packages: report.packages.seen,
+    known: report.packages.known,
+    parsed: report.packages.parsed,
+    failed: report.packages.failed,
+    seconds: report.seconds.toFixed(2),
+  });
+  return report;
+}
+
+function hashByName(names: readonly string[], out: readonly PackageOutcome[]): Map<string, bigint> {
+  const m = new Map<string, bigint>();
+  names.forEach((n, i) => {
+    const o = out[i];
+    if (o.status !== "failed") m.set(n, o.pkgHash);
+  });
+  return m;
+}
+
+/** Loads the files that exist; a missing file (or dangling symlink) is a failure naming the path. */
+async function loadPresent(store: PackageStore, files: PackageFile[], failures: FailedItem[], opts?: PackageLoadOptions): Promise<PackageOutcome[]> {
+  const present = files.filter((f) => existsSync(f.path));
+  const loaded = await store.load(present, opts);
+  const byPath = new Map(present.map((f, i) => [f.path, loaded[i]]));
+  return files.map((f) => {
+    const o = byPath.get(f.path) ?? { status: "failed" as const, error: "listed but missing on disk (or a dangling symlink)" };
+    if (o.status === "failed") failures.push({ path: f.path, error: o.error });
+    return o;
+  });
+}

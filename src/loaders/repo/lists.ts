@@ -1,0 +1,133 @@
+/**
+ * What the snapshot's lists say: file names per component and the digests known without
+ * opening a package (pkglist/srclist MD5 and BLAKE2b, files/list/*.hash.xz SHA-256).
+ * Without lists, the directories are listed instead.
+ */
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { fromHex } from "../../hash";
+import { openDecompressed, readHeaderList, text } from "../../rpm";
+import { InputError } from "../errors";
+import { isDir, type Snapshot } from "./layout";
+
+export interface Digests {
+  md5?: Uint8Array;
+  sha256?: Uint8Array;
+  blake2b?: Uint8Array;
+}
+
+export interface Listing {
+  /** Source file names (files/SRPMS/<name>) with their known digests. */
+  sources: Map<string, Digests>;
+  /** Binary file names (unique across archs) with their known digests. */
+  binaries: Map<string, Digests>;
+  /** "<arch>/<comp>" → file names, in list order. */
+  components: Map<string, string[]>;
+  warnings: string[];
+}
+
+function entry(map: Map<string, Digests>, name: string): Digests {
+  let d = map.get(name);
+  if (!d) map.set(name, (d = {}));
+  return d;
+}
+
+async function readList(path: string, onEntry: (name: string, md5: Uint8Array, blake2b: Uint8Array) => void): Promise<void> {
+  try {
+    for await (const e of readHeaderList(path)) onEntry(text(e.apt.filename), e.apt.md5, e.apt.blake2b);
+  } catch (e) {
+    throw new InputError(`cannot read header list: ${(e as Error).message}`, path);
+  }
+}
+
+async function readHashList(path: string, onLine: (name: string, sha256: Uint8Array) => void): Promise<void> {
+  const stream = openDecompressed(path, 0, "xz", { timeoutMs: 600_000 });
+  let rest = "";
+  let lineNo = 0;
+  const decoder = new TextDecoder();
+  const handle = (line: string) => {
+    lineNo++;
+    if (line.trim() === "") return;
+    const m = /^([0-9a-fA-F]{64})\s+(\S.*)$/.exec(line.trim());
+    if (!m) throw new InputError(`line ${lineNo}: expected "<sha256>  <file>"`, path);
+    onLine(m[2], fromHex(m[1]));
+  };
+  try {
+    for (;;) {
+      const { value: chunk, done } = await stream.chunks.next();
+      if (done) break;
+      const lines = (rest + decoder.decode(chunk, { stream: true })).split("\n");
+      rest = lines.pop() ?? "";
+      lines.forEach(handle);
+    }
+    if (rest) handle(rest);
+  } finally {
+    stream.close();
+  }
+}
+
+function rpmsIn(dir: string, suffix: string): string[] {
+  if (!isDir(dir)) return [];
+  return readdirSync(dir)
+    .filter((n) => n.endsWith(suffix))
+    .sort();
+}
+
+export async function readListing(snap: Snapshot): Promise<Listing> {
+  const sources = new Map<string, Digests>();
+  const binaries = new Map<string, Digests>();
+  const components = new Map<string, string[]>();
+  const warnings: string[] = [];
+  let haveSrclist = false;
+
+  for (const arch of snap.archs) {
+    if (arch.srclist) {
+      haveSrclist = true;
+      await readList(arch.srclist, (name, md5, blake2b) => {
+        const d = entry(sources, name);
+        if (md5.length) d.md5 = md5;
+        if (blake2b.length) d.blake2b = blake2b;
+      });
+    }
+    for (const comp of arch.components) {
+      const key = `${arch.name}/${comp}`;
+      const list = arch.pkglists.get(comp);
+      const names: string[] = [];
+      if (list) {
+        await readList(list, (name, md5, blake2b) => {
+          names.push(name);
+          const d = entry(binaries, name);
+          if (md5.length) d.md5 = md5;
+          if (blake2b.length) d.blake2b = blake2b;
+        });
+      } else {
+        if (arch.pkglists.size || arch.srclist) warnings.push(`${arch.name}/base/pkglist.${comp}.xz is missing; listing ${arch.name}/RPMS.${comp}/ instead`);
+        for (const n of rpmsIn(join(snap.root, arch.name, `RPMS.${comp}`), ".rpm")) {
+          names.push(n);
+          entry(binaries, n);
+        }
+      }
+      components.set(key, names);
+    }
+  }
+
+  const srpmsDir = join(snap.root, "files", "SRPMS");
+  const onDisk = new Set(rpmsIn(srpmsDir, ".src.rpm"));
+  if (!haveSrclist) for (const n of onDisk) entry(sources, n);
+
+  for (const [arch, path] of snap.hashLists) {
+    await readHashList(path, (name, sha256) => {
+      if (arch === "src") {
+        if (!sources.has(name)) {
+          // reference: sources only in src.hash.xz are loaded when the file exists
+          if (!onDisk.has(name)) {
+            warnings.push(`files/list/src.hash.xz names ${name}, which is not in files/SRPMS; skipped`);
+            return;
+          }
+        }
+        entry(sources, name).sha256 = sha256;
+      } else if (binaries.has(name)) binaries.get(name)!.sha256 = sha256;
+    });
+  }
+  return { sources, binaries, components, warnings };
+}

@@ -1,0 +1,83 @@
+/**
+ * The package-set tree of one load (reference §2.13): root / srpm / arch / component nodes in
+ * PackageSetName, members in PackageSet. Node ids are derived from (branch, date, node), so a
+ * rerun of the same load addresses the same rows: an interrupted load is replaced, not doubled.
+ */
+import { createHash } from "node:crypto";
+import { quoteString, type Db } from "../../db";
+
+export const ZERO_UUID = "00000000-0000-0000-0000-000000000000";
+
+export function nodeUuid(branch: string, date: string, node: string): string {
+  const h = createHash("sha1").update(`altrepodb:pkgset:${branch}:${date}:${node}`).digest();
+  h[6] = (h[6] & 0x0f) | 0x50; // version 5 (name-based, SHA-1)
+  h[8] = (h[8] & 0x3f) | 0x80;
+  const x = h.subarray(0, 16).toString("hex");
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
+export interface PkgsetNode {
+  uuid: string;
+  puuid: string;
+  depth: number;
+  name: string;
+  kv: [string, string][];
+  /** Members written to PackageSet (src and component nodes only). */
+  members?: readonly bigint[];
+}
+
+export interface PackageSetNameRow {
+  pkgset_uuid: string;
+  pkgset_puuid: string;
+  pkgset_ruuid: string;
+  pkgset_depth: number;
+  pkgset_nodename: string;
+  pkgset_date: number;
+  pkgset_tag: string;
+  pkgset_complete: 0 | 1;
+  "pkgset_kv.k": string[];
+  "pkgset_kv.v": string[];
+}
+
+export function nameRow(n: PkgsetNode, ruuid: string, date: number, tag: string, complete: boolean): PackageSetNameRow {
+  return {
+    pkgset_uuid: n.uuid,
+    pkgset_puuid: n.puuid,
+    pkgset_ruuid: ruuid,
+    pkgset_depth: n.depth,
+    pkgset_nodename: n.name,
+    pkgset_date: date,
+    pkgset_tag: tag,
+    pkgset_complete: complete ? 1 : 0,
+    "pkgset_kv.k": n.kv.map(([k]) => k),
+    "pkgset_kv.v": n.kv.map(([, v]) => v),
+  };
+}
+
+export interface ExistingLoad {
+  ruuid: string;
+  complete: boolean;
+}
+
+/** Root rows already stored for this branch and date (ours or written by another tool). */
+export async function existingLoads(db: Db, branch: string, dateEpoch: number): Promise<ExistingLoad[]> {
+  const rows = await db.query<{ ruuid: string; complete: number }>(
+    `SELECT toString(pkgset_ruuid) AS ruuid, max(pkgset_complete) AS complete FROM PackageSetName
+     WHERE pkgset_depth = 0 AND pkgset_nodename = ${quoteString(branch)} AND pkgset_date = toDateTime(${dateEpoch}, 'UTC')
+     GROUP BY pkgset_ruuid`,
+  );
+  return rows.map((r) => ({ ruuid: r.ruuid, complete: Number(r.complete) === 1 }));
+}
+
+/** Removes every row of a load (all its nodes and members). */
+export async function deleteLoad(db: Db, ruuid: string): Promise<void> {
+  const uuids = `(SELECT pkgset_uuid FROM PackageSetName WHERE pkgset_ruuid = toUUID(${quoteString(ruuid)}))`;
+  await db.command(`DELETE FROM PackageSet WHERE pkgset_uuid IN ${uuids}`);
+  await db.command(`DELETE FROM PackageSetName WHERE pkgset_ruuid = toUUID(${quoteString(ruuid)})`);
+}
+
+/** Rows of this load's own ids left by an interrupted run (no root yet). */
+export async function hasPartialRows(db: Db, ruuid: string): Promise<boolean> {
+  const r = await db.query<{ n: bigint }>(`SELECT count() AS n FROM PackageSetName WHERE pkgset_ruuid = toUUID(${quoteString(ruuid)})`);
+  return r[0].n > 0n;
+}

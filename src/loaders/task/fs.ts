@@ -1,0 +1,129 @@
+/**
+ * Read access to one girar task directory (reference TaskFromFileSystem): a missing file reads
+ * as empty, a directory as its entries. Unlike the reference, entries are sorted by name (the
+ * reference used directory order, so package order and the srpm choice depended on the file
+ * system), and a file that exists but cannot be read is recorded as a problem naming the file,
+ * instead of silently reading as empty.
+ */
+import { readdirSync, readFileSync, readlinkSync, realpathSync, statSync, lstatSync, type Stats } from "node:fs";
+import { basename, join } from "node:path";
+import type { FailedItem } from "../repo/types";
+import { byteString, strip, type ByteString } from "./text";
+
+export class TaskFs {
+  /** Files or directories that exist but could not be read, or whose content was unusable. */
+  readonly problems: FailedItem[] = [];
+
+  constructor(readonly root: string) {}
+
+  abs(rel: string): string {
+    return rel === "" ? this.root : join(this.root, rel);
+  }
+
+  /** Records a problem with a file of the task (shown in the report's `skipped`). */
+  problem(rel: string, error: string): void {
+    this.problems.push({ path: this.abs(rel), error });
+  }
+
+  private stat(rel: string): Stats | undefined {
+    try {
+      return statSync(this.abs(rel));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== "ENOENT" && code !== "ENOTDIR") this.problem(rel, `cannot stat: ${code ?? (e as Error).message}`);
+      return undefined;
+    }
+  }
+
+  exists(rel: string): boolean {
+    return this.stat(rel) !== undefined;
+  }
+
+  isDir(rel: string): boolean {
+    return this.stat(rel)?.isDirectory() ?? false;
+  }
+
+  isFile(rel: string): boolean {
+    return this.stat(rel)?.isFile() ?? false;
+  }
+
+  /** A regular file with at least one byte (reference file_exists_and_not_empty). */
+  nonEmptyFile(rel: string): boolean {
+    const s = this.stat(rel);
+    return !!s && s.isFile() && s.size > 0;
+  }
+
+  size(rel: string): number {
+    return this.stat(rel)?.size ?? 0;
+  }
+
+  /** mtime in whole seconds (what a DateTime column keeps), or undefined when missing. */
+  mtime(rel: string): number | undefined {
+    const s = this.stat(rel);
+    return s ? Math.floor(s.mtimeMs / 1000) : undefined;
+  }
+
+  /** mtime with sub-second precision, for comparisons the reference makes on float mtimes. */
+  mtimeMs(rel: string): number | undefined {
+    return this.stat(rel)?.mtimeMs;
+  }
+
+  /** File content, or undefined when missing (an unreadable file is recorded as a problem). */
+  bytes(rel: string): Uint8Array | undefined {
+    try {
+      return readFileSync(this.abs(rel));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+      this.problem(rel, code === "EISDIR" ? "is a directory, expected a file" : `cannot read: ${code ?? (e as Error).message}`);
+      return undefined;
+    }
+  }
+
+  /** Content as a byte string ("" when missing). */
+  raw(rel: string): ByteString {
+    const b = this.bytes(rel);
+    return b ? byteString(b) : "";
+  }
+
+  /** Content stripped of surrounding whitespace (reference get_text). */
+  text(rel: string): ByteString {
+    return strip(this.raw(rel));
+  }
+
+  /** Sorted entry names of a directory ([] when missing or not a directory). */
+  list(rel: string): string[] {
+    try {
+      return readdirSync(this.abs(rel)).sort();
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== "ENOENT" && code !== "ENOTDIR") this.problem(rel, `cannot list directory: ${code ?? (e as Error).message}`);
+      return [];
+    }
+  }
+
+  /** Sorted names of sub-directories. */
+  listDirs(rel: string): string[] {
+    return this.list(rel).filter((n) => this.isDir(join(rel, n)));
+  }
+
+  /** Name of the fully resolved target of a symlink, or undefined when `rel` is not a symlink. */
+  symlinkTargetName(rel: string): string | undefined {
+    try {
+      if (!lstatSync(this.abs(rel)).isSymbolicLink()) return undefined;
+    } catch {
+      return undefined;
+    }
+    try {
+      return basename(realpathSync(this.abs(rel)));
+    } catch {
+      // dangling: resolve as far as possible (Python's non-strict resolve)
+      return basename(readlinkSync(this.abs(rel)).replace(/\/+$/, ""));
+    }
+  }
+}
+
+/** Girar subtask and build directories: names matching glob [0-7]* (octal-looking numbers). */
+export function isSubtaskName(name: string): boolean {
+  return /^[0-7]/.test(name);
+}

@@ -1,0 +1,90 @@
+/**
+ * A fixed set of parser workers. Each request gets a reply; a worker that dies fails its
+ * requests with a named error and is replaced, so one bad file cannot stall a load.
+ */
+import type { FromWorker, Layouts, ToWorker } from "./protocol";
+
+type Pending = { resolve: (m: FromWorker) => void; msg: ToWorker & { id: number } };
+
+interface Slot {
+  worker: Worker;
+  inFlight: Map<number, Pending>;
+}
+
+function workerUrl(): string | URL {
+  // Compiled binaries embed the worker as an extra entry point (build.ts), addressed by its source path.
+  return import.meta.path.startsWith("/$bunfs") ? "./src/packages/worker.ts" : new URL("./worker.ts", import.meta.url);
+}
+
+export class WorkerPool {
+  private readonly slots: Slot[] = [];
+  private nextId = 1;
+  private sources?: Map<string, bigint>;
+  private closed = false;
+
+  constructor(
+    size: number,
+    private readonly layouts: Layouts,
+  ) {
+    for (let i = 0; i < size; i++) this.slots.push(this.spawn());
+  }
+
+  get size(): number {
+    return this.slots.length;
+  }
+
+  /** Requests waiting or running. */
+  get inFlight(): number {
+    let n = 0;
+    for (const s of this.slots) n += s.inFlight.size;
+    return n;
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(workerUrl());
+    const slot: Slot = { worker, inFlight: new Map() };
+    worker.onmessage = (ev: MessageEvent<FromWorker>) => {
+      const p = slot.inFlight.get(ev.data.id);
+      if (!p) return;
+      slot.inFlight.delete(ev.data.id);
+      p.resolve(ev.data);
+    };
+    worker.onerror = (ev) => this.replace(slot, ev.message || "worker crashed");
+    worker.addEventListener("close", () => {
+      if (!this.closed) this.replace(slot, "worker exited");
+    });
+    worker.postMessage({ type: "init", layouts: this.layouts } satisfies ToWorker);
+    if (this.sources) worker.postMessage({ type: "sources", hashes: this.sources } satisfies ToWorker);
+    return slot;
+  }
+
+  private replace(slot: Slot, reason: string): void {
+    const i = this.slots.indexOf(slot);
+    if (i < 0) return;
+    slot.worker.terminate();
+    this.slots[i] = this.spawn();
+    for (const p of slot.inFlight.values()) p.resolve({ type: "failed", id: p.msg.id, error: `parser worker failed: ${reason}` });
+    slot.inFlight.clear();
+  }
+
+  setSourceHashes(hashes: Map<string, bigint>): void {
+    this.sources = hashes;
+    for (const s of this.slots) s.worker.postMessage({ type: "sources", hashes } satisfies ToWorker);
+  }
+
+  request(msg: Omit<Extract<ToWorker, { id: number }>, "id">): Promise<FromWorker> {
+    const slot = this.slots.reduce((a, b) => (b.inFlight.size < a.inFlight.size ? b : a));
+    const id = this.nextId++;
+    const full = { ...msg, id } as Extract<ToWorker, { id: number }>;
+    return new Promise((resolve) => {
+      slot.inFlight.set(id, { resolve, msg: full });
+      slot.worker.postMessage(full);
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const s of this.slots) s.worker.terminate();
+    this.slots.length = 0;
+  }
+}

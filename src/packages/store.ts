@@ -1,0 +1,201 @@
+/**
+ * PackageStore: RPM files in, package rows out, each package parsed at most once.
+ *
+ * 1. A file whose MD5 is in PackageHash is not opened; a file without a known MD5 has only its
+ *    header read to get its pkg_hash, which is then looked up.
+ * 2. Unknown files go to the parser workers, which send back every row already encoded.
+ * 3. Rows wait in memory up to a size limit, then one checkpoint writes them: duplicates
+ *    (pkg_hash already stored) dropped, journal "started", tables in order with PackageHash
+ *    last, journal "done". A checkpoint is the unit of durability (see journal.ts).
+ */
+import { BatchWriter, insertLayout, type Db, type RowCounts } from "../db";
+import { toHex } from "../hash";
+import { LoadAborted } from "../loaders/errors";
+import type { LoadContext } from "../loaders/context";
+import { PACKAGE_TABLES } from "../models/package";
+import { journalDone, journalStart, recoverUnfinished } from "./journal";
+import { knownByMd5, packageHashPairs } from "./lookup";
+import { WorkerPool } from "./pool";
+import type { EncodedTable, FromWorker, Layouts } from "./protocol";
+import type { PackageFile, PackageLoadOptions, PackageOutcome } from "./types";
+
+export interface StoreOptions {
+  workers: number;
+  dryRun?: boolean;
+  /** Bytes of encoded rows kept in memory before a checkpoint (default 32 MiB). */
+  checkpointBytes?: number;
+}
+
+interface Loaded {
+  index: number;
+  pkgHash: bigint;
+  md5hex: string;
+  tables: Record<string, EncodedTable>;
+}
+
+export class PackageStore {
+  /** Per-package warnings (non-MD5 digests, missing source package), by file path. */
+  readonly warnings: { path: string; warning: string }[] = [];
+  private pending: Loaded[] = [];
+  private pendingBytes = 0;
+  private outcomes: PackageOutcome[] = [];
+  private readonly written = new Set<bigint>();
+  private batchSeq = 0;
+  private readonly runId = `${Date.now().toString(36)}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+
+  private constructor(
+    private readonly ctx: LoadContext,
+    private readonly db: Db,
+    private readonly writer: BatchWriter,
+    private readonly pool: WorkerPool,
+    private readonly opts: StoreOptions,
+  ) {}
+
+  static async open(ctx: LoadContext, opts: StoreOptions): Promise<PackageStore> {
+    const db = ctx.db;
+    if (!opts.dryRun) {
+      const cleaned = await recoverUnfinished(db, ctx.log);
+      if (cleaned) ctx.log.info("removed partial rows left by an interrupted load", { packages: cleaned });
+    }
+    const layouts: Layouts = {};
+    for (const t of PACKAGE_TABLES) layouts[t] = await insertLayout(db, t);
+    const writer = await BatchWriter.open(db, [...PACKAGE_TABLES], { maxRows: Number.MAX_SAFE_INTEGER, maxBytes: Number.MAX_SAFE_INTEGER });
+    return new PackageStore(ctx, db, writer, new WorkerPool(Math.max(1, opts.workers), layouts), opts);
+  }
+
+  get rows(): RowCounts {
+    return this.writer.counts;
+  }
+
+  /**
+   * Loads the files (sources before the binaries that refer to them: call once per kind).
+   * Resolves when every package is either known, written, a duplicate or failed.
+   */
+  async load(files: readonly PackageFile[], opts: PackageLoadOptions = {}): Promise<PackageOutcome[]> {
+    if (opts.sourceHashes) this.pool.setSourceHashes(new Map(opts.sourceHashes));
+    this.outcomes = new Array(files.length);
+    const todo = opts.force ? files.map((_, i) => i) : await this.identify(files);
+    await this.parse(files, todo);
+    await this.checkpoint();
+    return this.outcomes;
+  }
+
+  /** Marks known files; returns the indexes still to parse. */
+  private async identify(files: readonly PackageFile[]): Promise<number[]> {
+    const withMd5 = files.map((f, i) => [f, i] as const).filter(([f]) => f.md5);
+    const byMd5 = await knownByMd5(this.db, withMd5.map(([f]) => f.md5!));
+    const todo: number[] = [];
+    const headerOnly: number[] = [];
+    files.forEach((f, i) => {
+      if (f.md5) {
+        const h = byMd5.get(toHex(f.md5));
+        if (h !== undefined) this.outcomes[i] = { status: "known", pkgHash: h };
+        else todo.push(i);
+      } else headerOnly.push(i);
+    });
+    if (headerOnly.length) {
+      const hashes = new Map<number, bigint>();
+      await this.each(headerOnly, async (i) => {
+        const r = await this.pool.request({ type: "identify", path: files[i].path });
+        if (r.type === "identified") hashes.set(i, r.pkgHash);
+        else if (r.type === "failed") this.outcomes[i] = { status: "failed", error: r.error };
+      });
+      const stored = await packageHashPairs(this.db, [...new Set(hashes.values())]);
+      for (const [i, h] of hashes) {
+        if (stored.has(h)) this.outcomes[i] = { status: "known", pkgHash: h };
+        else todo.push(i);
+      }
+    }
+    return todo.sort((a, b) => a - b);
+  }
+
+  /** Runs `fn` over items with a bounded number of requests in flight; stops early on abort. */
+  private async each(items: readonly number[], fn: (i: number) => Promise<void>): Promise<void> {
+    const limit = this.pool.size * 2;
+    const running = new Set<Promise<void>>();
+    for (const i of items) {
+      if (this.ctx.signal?.aborted) break;
+      const p = fn(i).finally(() => running.delete(p));
+      running.add(p);
+      if (running.size >= limit) await Promise.race(running);
+    }
+    await Promise.all(running);
+    if (this.ctx.signal?.aborted) {
+      await this.checkpoint();
+      throw new LoadAborted();
+    }
+  }
+
+  private async parse(files: readonly PackageFile[], todo: readonly number[]): Promise<void> {
+    const limit = this.opts.checkpointBytes ?? 32 * 1024 * 1024;
+    const firstByMd5 = new Map<string, number>();
+    const copies: [number, number][] = [];
+    const unique = todo.filter((i) => {
+      const m = files[i].md5;
+      if (!m) return true;
+      const key = toHex(m);
+      const first = firstByMd5.get(key);
+      if (first === undefined) {
+        firstByMd5.set(key, i);
+        return true;
+      }
+      copies.push([i, first]);
+      return false;
+    });
+    let done = 0;
+    await this.each(unique, async (i) => {
+      const r: FromWorker = await this.pool.request({ type: "load", file: files[i] });
+      if (r.type === "loaded") {
+        for (const w of r.warnings) this.warnings.push({ path: files[i].path, warning: w });
+        let bytes = 0;
+        for (const t of Object.values(r.tables)) bytes += t.data.length;
+        this.pending.push({ index: i, pkgHash: r.pkgHash, md5hex: toHex(r.md5), tables: r.tables });
+        this.pendingBytes += bytes;
+        this.outcomes[i] = { status: "loaded", pkgHash: r.pkgHash };
+      } else if (r.type === "failed") this.outcomes[i] = { status: "failed", error: r.error };
+      this.ctx.progress?.({ phase: "packages", done: ++done, total: unique.length });
+      if (this.pendingBytes >= limit) await this.checkpoint();
+    });
+    for (const [i, first] of copies) this.outcomes[i] = this.outcomes[first];
+  }
+
+  /** Writes what is pending; see the file comment. */
+  async checkpoint(): Promise<void> {
+    const items = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (items.length === 0) return;
+    if (this.opts.dryRun) return;
+    const stored = await packageHashPairs(this.db, [...new Set(items.map((x) => x.pkgHash))]);
+    const hashes: bigint[] = [];
+    const seen = new Set<string>();
+    for (const it of items) {
+      const pair = `${it.pkgHash}:${it.md5hex}`;
+      const pairKnown = stored.get(it.pkgHash)?.has(it.md5hex) || seen.has(pair);
+      seen.add(pair);
+      const duplicate = stored.has(it.pkgHash) || this.written.has(it.pkgHash);
+      if (duplicate) {
+        this.outcomes[it.index] = { status: "duplicate", pkgHash: it.pkgHash };
+        // a new file digest of a stored package: remember it, so the file is known next time
+        if (!pairKnown) this.writer.addEncoded("PackageHash", it.tables.PackageHash.data, it.tables.PackageHash.rows);
+        continue;
+      }
+      this.written.add(it.pkgHash);
+      hashes.push(it.pkgHash);
+      for (const [table, t] of Object.entries(it.tables)) if (t.rows) this.writer.addEncoded(table, t.data, t.rows);
+    }
+    const batch = `${this.runId}-${++this.batchSeq}`;
+    await journalStart(this.db, batch, hashes);
+    await this.writer.flush();
+    await journalDone(this.db, batch);
+  }
+
+  async close(): Promise<RowCounts> {
+    try {
+      await this.checkpoint();
+    } finally {
+      this.pool.close();
+    }
+    return this.writer.counts;
+  }
+}
