@@ -43,8 +43,10 @@ export function pkgArch(pkg: Pick<RpmPackage, "name" | "arch">): Uint8Array {
 }
 
 // §1.6.4 with Unicode-aware \w: Python's `\W?([\w\-\@'. ]+?)\W? (\W.+?\W )?<(.+?)>`.
-const W = "[\\p{L}\\p{N}_]";
-const NW = "[^\\p{L}\\p{N}_]";
+// Bytes that are not UTF-8 (decoded to U+DC80..U+DCFF) count as letters, as every high byte did
+// in the reference's latin-1 text: a KOI8-R name stays whole.
+const W = "[\\p{L}\\p{N}_\\u{DC80}-\\u{DCFF}]";
+const NW = "[^\\p{L}\\p{N}_\\u{DC80}-\\u{DCFF}]";
 // Python's `.` is "anything but \n"; JS's would also stop at \r, U+2028 and U+2029.
 const ANY = "[^\\n]";
 const PACKAGER_RE = new RegExp(`${NW}?((?:${W}|[\\-@'. ])+?)${NW}? (${NW}${ANY}+?${NW} )?<(${ANY}+?)>`, "u");

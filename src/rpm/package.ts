@@ -58,7 +58,8 @@ interface Placement {
 
 function buildPackage(h: Header, sig: Header | null, lead: Lead | null, at: Placement): RpmPackage {
   const pkg = readTags(h, sig, lead, at);
-  if (h.region === 0 && !pkg.isSource) pkg.provides = retrofitSelfProvide(pkg);
+  // librpm retrofits package files only (rpmReadPackageFile), not pkglist or rpmdb headers.
+  if (lead && h.region === 0 && !pkg.isSource) pkg.provides = retrofitSelfProvide(pkg);
   return pkg;
 }
 
