@@ -61,7 +61,17 @@ export function aptTags(h: Header): AptTags {
 }
 
 function entry(path: string, offset: number, header: Header): AptEntry {
-  return { path, offset, header, package: packageFromHeader(header), apt: aptTags(header) };
+  let pkg: RpmPackage | undefined;
+  return {
+    path,
+    offset,
+    header,
+    // built on first use: readers that only want the apt tags (the repo loader) skip it
+    get package() {
+      return (pkg ??= packageFromHeader(header));
+    },
+    apt: aptTags(header),
+  };
 }
 
 /** Iterate the headers of an in-memory (decompressed) header list. */
