@@ -17,6 +17,9 @@ export function pkgHash(pkg: RpmPackage): bigint {
     const what = bt === null ? "has no BUILDTIME" : `has BUILDTIME ${bt}, before ${SNOWFLAKE_EPOCH} (2001-09-09)`;
     throw new RpmError("buildtime", `package ${what}; pkg_hash would be negative`, pkg.path);
   }
+  if (!Number.isSafeInteger(bt) || bt - SNOWFLAKE_EPOCH > 0xffffffff) {
+    throw new RpmError("buildtime", `package has BUILDTIME ${bt}; pkg_hash would not fit in 64 bits`, pkg.path);
+  }
   const a = pkg.sha1header;
   const b = pkg.sigmd5;
   const c = pkg.siggpg;

@@ -98,6 +98,22 @@ function readFromFd(fd: number, path: string): PackageFile {
   return { path, fileSize, lead, signature, header, headerStart, headerEnd };
 }
 
+/**
+ * Parse lead, signature header and main header from the bytes of a package already in memory
+ * (the bytes may end anywhere after the main header). Values are views into `bytes`.
+ */
+export function parsePackageBytes(bytes: Uint8Array, path = ""): PackageFile {
+  const lead = parseLead(bytes, path);
+  const sigSize = headerSize(bytes, LEAD_SIZE, { path });
+  needBytes(bytes.length, LEAD_SIZE + sigSize, path, "signature header");
+  const signature = new Header(bytes, LEAD_SIZE, { path });
+  const headerStart = LEAD_SIZE + align8(sigSize);
+  needBytes(bytes.length, headerStart + INTRO, path, "signature header padding");
+  const header = new Header(bytes, headerStart, { path });
+  const headerEnd = headerStart + header.bytes.length;
+  return { path, fileSize: bytes.length, lead, signature, header, headerStart, headerEnd };
+}
+
 function needBytes(fileSize: number, end: number, path: string, what: string): void {
   if (fileSize < end) {
     throw new RpmError("truncated", `the ${what} ends at byte ${end} but the file has only ${fileSize} bytes`, path, fileSize);
