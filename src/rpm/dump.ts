@@ -2,11 +2,13 @@
  * Package → plain JSON-able object, for `altrepodb rpm dump` and for tests. Strings are shown
  * with the display rule of text.ts (valid UTF-8 as is, other bytes as \xNN); digests in hex.
  */
+import { closeSync, openSync, readSync } from "node:fs";
 import { toHex } from "../hash/index.ts";
 import { changelogEntries, fileClasses, fileClassInfo, pkgHash, splitPackager } from "./derived.ts";
 import { RpmError } from "./errors.ts";
 import type { RpmDeps, RpmPackage } from "./model.ts";
-import type { AptEntry } from "./pkglist.ts";
+import { readPackage } from "./package.ts";
+import { type AptEntry, readHeaderList } from "./pkglist.ts";
 import { text } from "./text.ts";
 
 export interface DumpedFile {
@@ -199,4 +201,95 @@ export function dumpAptEntry(entry: AptEntry): DumpedPackage {
       binary: texts(entry.apt.binary),
     },
   };
+}
+
+export interface DumpError {
+  path: string;
+  error: string;
+  /** RpmError code ("io", "truncated", …). */
+  code?: string;
+  offset?: number;
+}
+
+const LEAD_MAGIC = [0xed, 0xab, 0xee, 0xdb];
+
+function isPackageFile(path: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, "r");
+    const head = new Uint8Array(4);
+    const n = readSync(fd, head, 0, 4, 0);
+    return n === 4 && head.every((b, i) => b === LEAD_MAGIC[i]);
+  } catch {
+    return true; // let readPackage report the I/O error
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function errorOf(path: string, e: unknown): DumpError {
+  if (e instanceof RpmError) return { path, error: e.message, code: e.code, ...(e.offset >= 0 ? { offset: e.offset } : {}) };
+  throw e;
+}
+
+/**
+ * Dump one file: an .rpm gives one object, a pkglist / srclist (plain or compressed) one object
+ * per header. A file that cannot be read gives a DumpError (after the entries read before it).
+ */
+export async function* dumpPath(path: string): AsyncGenerator<DumpedPackage | DumpError> {
+  if (isPackageFile(path)) {
+    try {
+      yield dumpPackage(readPackage(path));
+    } catch (e) {
+      yield errorOf(path, e);
+    }
+    return;
+  }
+  try {
+    for await (const entry of readHeaderList(path)) yield dumpAptEntry(entry);
+  } catch (e) {
+    yield errorOf(path, e);
+  }
+}
+
+export function isDumpError(d: DumpedPackage | DumpError): d is DumpError {
+  return !("files" in d);
+}
+
+const octal = (n: number) => `0${n.toString(8)}`;
+const hex = (n: number) => `0x${n.toString(16)}`;
+
+function date(t: number): string {
+  return new Date(t * 1000).toISOString().slice(0, 10);
+}
+
+/** Human-readable form of a dumped package (the CLI without --json). */
+export function formatDump(d: DumpedPackage): string {
+  const out: string[] = [];
+  const skip = new Set(["path", "files", "requires", "provides", "conflicts", "obsoletes", "changelog", "apt", "description"]);
+  for (const [k, v] of Object.entries(d)) {
+    if (skip.has(k)) continue;
+    if (v === "" || v === null || (Array.isArray(v) && v.length === 0)) continue;
+    const shown = Array.isArray(v) ? v.join(", ") : String(v);
+    out.push(`${`${k}:`.padEnd(20)}${shown.includes("\n") ? `\n    ${shown.replaceAll("\n", "\n    ")}` : shown}`);
+  }
+  if (d.apt) for (const [k, v] of Object.entries(d.apt as Record<string, unknown>)) out.push(`${`apt.${k}:`.padEnd(20)}${String(v)}`);
+  if (d.description) out.push(`description:\n    ${String(d.description).replaceAll("\n", "\n    ")}`);
+  out.push(`files (${d.files.length}):`);
+  for (const f of d.files) {
+    const link = f.linkto ? ` -> ${f.linkto}` : "";
+    out.push(`  ${octal(f.mode)} ${f.user}/${f.group} ${String(f.size).padStart(9)} ${date(f.mtime)} ${f.class.padEnd(9)} ${f.path}${link}`);
+    const extra = [f.digest && `digest=${f.digest}`, f.flags && `flags=${hex(f.flags)}`, f.lang && `lang=${f.lang}`].filter(Boolean);
+    if (extra.length) out.push(`      ${extra.join(" ")}`);
+  }
+  for (const kind of ["requires", "provides", "conflicts", "obsoletes"] as const) {
+    out.push(`${kind} (${d[kind].length}):`);
+    for (const r of d[kind]) out.push(`  ${r.name}${r.version ? ` ${r.version}` : ""}  [${hex(r.flags)}]`);
+  }
+  out.push(`changelog (${d.changelog.length}):`);
+  for (const c of d.changelog) {
+    out.push(`  * ${date(c.time)} ${c.name}`);
+    out.push(`    ${c.text.replaceAll("\n", "\n    ")}`);
+  }
+  return out.join("\n");
 }

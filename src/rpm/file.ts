@@ -22,9 +22,8 @@ export interface PackageFile {
 const INTRO = 16;
 
 function ioError(path: string, e: unknown): RpmError {
-  const err = e as NodeJS.ErrnoException;
-  const what = err?.code ? `${err.code}: ` : "";
-  return new RpmError("io", `cannot read file: ${what}${err?.message ?? String(e)}`, path);
+  const msg = e instanceof Error ? e.message : String(e);
+  return new RpmError("io", `cannot read file: ${msg}`, path);
 }
 
 /** Read exactly `len` bytes at `pos` into `dst[at..]`, or throw "truncated" naming what was being read. */

@@ -50,5 +50,5 @@ export type { Compression, Decompressed, DecompressOptions } from "./decompress.
 export { readHeaderList, parseHeaderList, aptTags } from "./pkglist.ts";
 export type { AptEntry, AptTags, HeaderListOptions } from "./pkglist.ts";
 
-export { dumpPackage, dumpAptEntry } from "./dump.ts";
-export type { DumpedPackage, DumpedFile, DumpedDep, DumpedChangelog } from "./dump.ts";
+export { dumpPackage, dumpAptEntry, dumpPath, formatDump, isDumpError } from "./dump.ts";
+export type { DumpedPackage, DumpedFile, DumpedDep, DumpedChangelog, DumpError } from "./dump.ts";
