@@ -20,3 +20,7 @@ for (const name of readdirSync(scratch)) {
   const m = /^chdb-(\d+)$/.exec(name);
   if (m && Number(m[1]) !== process.pid && !alive(Number(m[1]))) rmSync(join(scratch, name), { recursive: true, force: true });
 }
+
+// Loaders log at info; tests only want to see problems.
+import { setupLogging } from "../src/log";
+setupLogging({ level: (process.env.ALTREPODB_TEST_LOG as "info" | undefined) ?? "warn" });

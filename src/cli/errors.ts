@@ -1,6 +1,7 @@
 /** Exit codes (documented in README.md) and the one-line error report of the CLI. */
 import { ConfigError } from "../config";
 import { DbError } from "../db";
+import { LoadAborted } from "../loaders/errors";
 
 export const EXIT = {
   ok: 0,
@@ -39,6 +40,7 @@ export function exitCodeOf(e: unknown): number {
   if (e instanceof ConfigError || isUsageError(e)) return EXIT.usage;
   if (e instanceof DbError) return EXIT.database;
   if (e instanceof RunFailed) return e.code;
+  if (e instanceof LoadAborted) return EXIT.interrupted;
   return EXIT.failed;
 }
 

@@ -20,7 +20,8 @@ export const main = defineCommand({
     db: lazy(() => import("./db")),
     sql: lazy(() => import("./sql")),
     config: lazy(() => import("./config")),
-    // rpm: lands with the RPM library
+    repo: lazy(() => import("./repo")),
+    rpm: lazy(() => import("./rpm")),
   },
 });
 

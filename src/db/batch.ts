@@ -92,6 +92,9 @@ export class BatchWriter {
     return undefined;
   }
 
+  /** Called after each table's batch is written (crash tests stop the process there). */
+  afterTable?: (table: string) => void;
+
   /** Sends every pending batch, in declaration order. */
   flush(): Promise<void> {
     const batches: { p: Pending; data: Uint8Array; rows: number }[] = [];
@@ -104,6 +107,7 @@ export class BatchWriter {
       for (const b of batches) {
         await this.db.insertRowBinary(b.p.spec.table, b.p.encoder.columns, b.data, this.insertOptions(b.p.spec.table, b.data));
         this.counts[b.p.spec.table] += b.rows;
+        this.afterTable?.(b.p.spec.table);
       }
     };
     this.flushing = this.flushing.then(run);

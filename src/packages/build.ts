@@ -1,5 +1,6 @@
 /** Parses one RPM file into the encoded rows of every package table (runs inside a worker). */
-import { digestFileSync, type DigestName } from "../hash";
+import { digestFileSync, toHex, type DigestName } from "../hash";
+import { bytesEqual } from "../rpm";
 import { RowWriter, compileLayout, type RowEncoder } from "../db/rowbinary";
 import { extractSpecFrom, pkgHash as computePkgHash, readPackage, type RpmPackage } from "../rpm";
 import { changelogRows, dependRows, fileRows, packageHashRow, packageRow, specfileRow } from "./rows";
@@ -43,12 +44,14 @@ export class RowBuilder {
         if (key && !name.startsWith("i586-")) warnings.push(`source package ${key} is not in this load; pkg_srcrpm_hash = 0`);
       }
     }
-    const missing: DigestName[] = [];
-    if (!file.md5) missing.push("md5");
-    if (!file.sha256) missing.push("sha256");
-    if (!file.blake2b) missing.push("blake2b");
-    const d = missing.length ? digestFileSync(file.path, missing) : ({} as Record<DigestName, Uint8Array>);
-    const digests = { md5: file.md5 ?? d.md5, sha256: file.sha256 ?? d.sha256, blake2b: file.blake2b ?? d.blake2b };
+    // MD5 and SHA-256 are always taken from the file: a list that disagrees with it is reported
+    const algos: DigestName[] = file.blake2b ? ["md5", "sha256"] : ["md5", "sha256", "blake2b"];
+    const d = digestFileSync(file.path, algos);
+    for (const k of ["md5", "sha256"] as const) {
+      const listed = file[k];
+      if (listed && !bytesEqual(listed, d[k])) throw new Error(`${k.toUpperCase()} in the lists (${toHex(listed)}) does not match the file (${toHex(d[k])})`);
+    }
+    const digests = { md5: d.md5, sha256: d.sha256, blake2b: file.blake2b ?? d.blake2b };
 
     const files = fileRows(pkg, hash);
     if (files.nonMd5Digests) warnings.push(`${files.nonMd5Digests} file digest(s) are not MD5; file_md5 left empty`);

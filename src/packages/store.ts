@@ -13,6 +13,7 @@ import { toHex } from "../hash";
 import { LoadAborted } from "../loaders/errors";
 import type { LoadContext } from "../loaders/context";
 import { PACKAGE_TABLES } from "../models/package";
+import { crashPoint } from "./crash";
 import { journalDone, journalStart, recoverUnfinished } from "./journal";
 import { knownByMd5, packageHashPairs } from "./lookup";
 import { WorkerPool } from "./pool";
@@ -27,6 +28,8 @@ export interface StoreOptions {
 }
 
 interface Loaded {
+  /** The outcome array of the load() call this package came from, and its index there. */
+  outcomes: PackageOutcome[];
   index: number;
   pkgHash: bigint;
   md5hex: string;
@@ -60,6 +63,7 @@ export class PackageStore {
     const layouts: Layouts = {};
     for (const t of PACKAGE_TABLES) layouts[t] = await insertLayout(db, t);
     const writer = await BatchWriter.open(db, [...PACKAGE_TABLES], { maxRows: Number.MAX_SAFE_INTEGER, maxBytes: Number.MAX_SAFE_INTEGER });
+    writer.afterTable = (table) => crashPoint(`after-${table}`);
     return new PackageStore(ctx, db, writer, new WorkerPool(Math.max(1, opts.workers), layouts), opts);
   }
 
@@ -69,14 +73,19 @@ export class PackageStore {
 
   /**
    * Loads the files (sources before the binaries that refer to them: call once per kind).
-   * Resolves when every package is either known, written, a duplicate or failed.
+   * Resolves when every package is known, parsed, a duplicate or failed; parsed rows are
+   * durable once `flush()` or `close()` has returned ("loaded" may still become "duplicate").
    */
   async load(files: readonly PackageFile[], opts: PackageLoadOptions = {}): Promise<PackageOutcome[]> {
     if (opts.sourceHashes) this.pool.setSourceHashes(new Map(opts.sourceHashes));
     this.outcomes = new Array(files.length);
+    let t = performance.now();
     const todo = opts.force ? files.map((_, i) => i) : await this.identify(files);
+    const identifyMs = performance.now() - t;
+    t = performance.now();
     await this.parse(files, todo);
-    await this.checkpoint();
+    const parseMs = performance.now() - t;
+    this.ctx.log.debug("package store", { files: files.length, parsed: todo.length, identifyMs: Math.round(identifyMs), parseMs: Math.round(parseMs) });
     return this.outcomes;
   }
 
@@ -149,7 +158,7 @@ export class PackageStore {
         for (const w of r.warnings) this.warnings.push({ path: files[i].path, warning: w });
         let bytes = 0;
         for (const t of Object.values(r.tables)) bytes += t.data.length;
-        this.pending.push({ index: i, pkgHash: r.pkgHash, md5hex: toHex(r.md5), tables: r.tables });
+        this.pending.push({ outcomes: this.outcomes, index: i, pkgHash: r.pkgHash, md5hex: toHex(r.md5), tables: r.tables });
         this.pendingBytes += bytes;
         this.outcomes[i] = { status: "loaded", pkgHash: r.pkgHash };
       } else if (r.type === "failed") this.outcomes[i] = { status: "failed", error: r.error };
@@ -175,7 +184,7 @@ export class PackageStore {
       seen.add(pair);
       const duplicate = stored.has(it.pkgHash) || this.written.has(it.pkgHash);
       if (duplicate) {
-        this.outcomes[it.index] = { status: "duplicate", pkgHash: it.pkgHash };
+        it.outcomes[it.index] = { status: "duplicate", pkgHash: it.pkgHash };
         // a new file digest of a stored package: remember it, so the file is known next time
         if (!pairKnown) this.writer.addEncoded("PackageHash", it.tables.PackageHash.data, it.tables.PackageHash.rows);
         continue;
@@ -186,8 +195,15 @@ export class PackageStore {
     }
     const batch = `${this.runId}-${++this.batchSeq}`;
     await journalStart(this.db, batch, hashes);
+    crashPoint("journal-started");
     await this.writer.flush();
+    crashPoint("rows-written");
     await journalDone(this.db, batch);
+  }
+
+  /** Writes every parsed package. */
+  flush(): Promise<void> {
+    return this.checkpoint();
   }
 
   async close(): Promise<RowCounts> {

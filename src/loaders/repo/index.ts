@@ -39,6 +39,12 @@ export async function loadRepo(ctx: LoadContext, input: RepoLoadInput): Promise<
   const log = ctx.log;
   const dryRun = input.dryRun ?? false;
 
+  let mark = t0;
+  const phase = (name: string) => {
+    const now = performance.now();
+    log.debug(`phase ${name}`, { ms: Math.round(now - mark) });
+    mark = now;
+  };
   const snap = readSnapshot(input.path);
   const ruuid = nodeUuid(branch, input.date, "/");
 
@@ -58,8 +64,10 @@ export async function loadRepo(ctx: LoadContext, input: RepoLoadInput): Promise<
     }
   }
 
+  phase("check");
   const listing = await readListing(snap);
   for (const w of listing.warnings) log.warn(w);
+  phase("lists");
   throwIfAborted(ctx.signal);
 
   const failures: FailedItem[] = [];
@@ -71,7 +79,9 @@ export async function loadRepo(ctx: LoadContext, input: RepoLoadInput): Promise<
   try {
     const srcFiles = srcNames.map((n) => fileOf(join(snap.root, "files", "SRPMS", n), n, listing.sources.get(n), true));
     log.info("loading source packages", { count: srcFiles.length });
+    phase("store open");
     srcOut = await loadPresent(store, srcFiles, failures);
+    phase("sources");
     const sourceHashes = hashByName(srcNames, srcOut);
     throwIfAborted(ctx.signal);
 
@@ -84,6 +94,7 @@ export async function loadRepo(ctx: LoadContext, input: RepoLoadInput): Promise<
     const binFiles = binNames.map((n) => fileOf(where.get(n) ?? n, n, listing.binaries.get(n), false));
     log.info("loading binary packages", { count: binFiles.length });
     binOut = await loadPresent(store, binFiles, failures, { sourceHashes });
+    phase("binaries");
   } finally {
     await store.close();
   }
@@ -166,6 +177,7 @@ export async function loadRepo(ctx: LoadContext, input: RepoLoadInput): Promise<
     await writer.add("PackageSetName", nameRow(root, ruuid, dateEpoch, tag, complete));
     await writer.flush();
   }
+  phase("package set");
 
   const rows = { ...store.rows, ...(writer?.counts ?? {}) };
   const count = (s: PackageOutcome["status"]) => outcomes.filter((o) => o.status === s).length;

@@ -78,28 +78,43 @@ export async function readListing(snap: Snapshot): Promise<Listing> {
   const binaries = new Map<string, Digests>();
   const components = new Map<string, string[]>();
   const warnings: string[] = [];
-  let haveSrclist = false;
 
-  for (const arch of snap.archs) {
-    if (arch.srclist) {
-      haveSrclist = true;
-      await readList(arch.srclist, (name, md5, blake2b) => {
-        const d = entry(sources, name);
-        if (md5.length) d.md5 = md5;
-        if (blake2b.length) d.blake2b = blake2b;
-      });
+  // every list is decompressed by its own process, all at once; results are merged in order
+  type Parsed = { name: string; md5: Uint8Array; blake2b: Uint8Array }[];
+  const collect = async (path: string): Promise<Parsed> => {
+    const out: Parsed = [];
+    await readList(path, (name, md5, blake2b) => out.push({ name, md5, blake2b }));
+    return out;
+  };
+  const srclists = snap.archs.filter((a) => a.srclist).map((a) => collect(a.srclist!));
+  const pkglists = new Map<string, Promise<Parsed>>();
+  for (const a of snap.archs) for (const [c, p] of a.pkglists) pkglists.set(`${a.name}/${c}`, collect(p));
+  const hashes = [...snap.hashLists].map(async ([arch, path]) => {
+    const lines: [string, Uint8Array][] = [];
+    await readHashList(path, (name, sha256) => lines.push([name, sha256]));
+    return [arch, lines] as const;
+  });
+  await Promise.all([...srclists, ...pkglists.values(), ...hashes]);
+
+  for (const list of srclists) {
+    for (const e of await list) {
+      const d = entry(sources, e.name);
+      if (e.md5.length) d.md5 = e.md5;
+      if (e.blake2b.length) d.blake2b = e.blake2b;
     }
+  }
+  for (const arch of snap.archs) {
     for (const comp of arch.components) {
       const key = `${arch.name}/${comp}`;
-      const list = arch.pkglists.get(comp);
       const names: string[] = [];
+      const list = pkglists.get(key);
       if (list) {
-        await readList(list, (name, md5, blake2b) => {
-          names.push(name);
-          const d = entry(binaries, name);
-          if (md5.length) d.md5 = md5;
-          if (blake2b.length) d.blake2b = blake2b;
-        });
+        for (const e of await list) {
+          names.push(e.name);
+          const d = entry(binaries, e.name);
+          if (e.md5.length) d.md5 = e.md5;
+          if (e.blake2b.length) d.blake2b = e.blake2b;
+        }
       } else {
         if (arch.pkglists.size || arch.srclist) warnings.push(`${arch.name}/base/pkglist.${comp}.xz is missing; listing ${arch.name}/RPMS.${comp}/ instead`);
         for (const n of rpmsIn(join(snap.root, arch.name, `RPMS.${comp}`), ".rpm")) {
@@ -113,21 +128,20 @@ export async function readListing(snap: Snapshot): Promise<Listing> {
 
   const srpmsDir = join(snap.root, "files", "SRPMS");
   const onDisk = new Set(rpmsIn(srpmsDir, ".src.rpm"));
-  if (!haveSrclist) for (const n of onDisk) entry(sources, n);
+  if (srclists.length === 0) for (const n of onDisk) entry(sources, n);
 
-  for (const [arch, path] of snap.hashLists) {
-    await readHashList(path, (name, sha256) => {
+  for (const h of hashes) {
+    const [arch, lines] = await h;
+    for (const [name, sha256] of lines) {
       if (arch === "src") {
-        if (!sources.has(name)) {
-          // reference: sources only in src.hash.xz are loaded when the file exists
-          if (!onDisk.has(name)) {
-            warnings.push(`files/list/src.hash.xz names ${name}, which is not in files/SRPMS; skipped`);
-            return;
-          }
+        // reference: sources only in src.hash.xz are loaded when the file exists
+        if (!sources.has(name) && !onDisk.has(name)) {
+          warnings.push(`files/list/src.hash.xz names ${name}, which is not in files/SRPMS; skipped`);
+          continue;
         }
         entry(sources, name).sha256 = sha256;
       } else if (binaries.has(name)) binaries.get(name)!.sha256 = sha256;
-    });
+    }
   }
   return { sources, binaries, components, warnings };
 }

@@ -20,9 +20,17 @@ export class TaskFs {
     return rel === "" ? this.root : join(this.root, rel);
   }
 
-  /** Records a problem with a file of the task (shown in the report's `skipped`). */
+  /** Content that was loaded after a correction (a default, a fix of a reference crash). */
+  readonly warnings: FailedItem[] = [];
+
+  /** Records something of the task that could not be loaded (the report's `skipped`; the load is incomplete). */
   problem(rel: string, error: string): void {
     this.problems.push({ path: this.abs(rel), error });
+  }
+
+  /** Records a correction: the data was loaded, with a default or a repaired value. */
+  warn(rel: string, warning: string): void {
+    this.warnings.push({ path: this.abs(rel), error: warning });
   }
 
   private stat(rel: string): Stats | undefined {

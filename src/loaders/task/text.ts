@@ -24,6 +24,11 @@ export function utf8OrUndefined(s: ByteString): string | undefined {
   }
 }
 
+/** A byte string used as a file name: the JS string node:fs uses for it (UTF-8 decoded when valid). */
+export function fsName(s: ByteString): string {
+  return utf8OrUndefined(s) ?? s;
+}
+
 /** Readable form of a byte string for messages: UTF-8 when valid, else \xNN escapes. */
 export function printable(s: ByteString): string {
   return decodeUtf8Backslash(toBytes(s));

@@ -45,7 +45,7 @@ export function parseState(fs: TaskFs): TaskState {
       const json = JSON.parse(utf8OrUndefined(info) ?? info);
       shared = json && typeof json === "object" && !Array.isArray(json) && truthy(json.shared) ? 1 : 0;
     } catch {
-      fs.problem("info.json", "not valid JSON; task_shared = 0");
+      fs.warn("info.json", "not valid JSON; task_shared = 0");
     }
   }
 
@@ -53,7 +53,7 @@ export function parseState(fs: TaskFs): TaskState {
   const target = fs.symlinkTargetName("build/repo/prev");
   if (target !== undefined) {
     const n = parseIntStrict(target);
-    if (n === undefined) fs.problem("build/repo/prev", `symlink target ${JSON.stringify(target)} is not a task number; task_prev = 0`);
+    if (n === undefined) fs.warn("build/repo/prev", `symlink target ${JSON.stringify(target)} is not a task number; task_prev = 0`);
     else prev = n;
   }
 

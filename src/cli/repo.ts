@@ -1,0 +1,76 @@
+/** `altrepodb repo load|verify`: repository snapshots. */
+import { defineCommand } from "citty";
+import { loadRepo } from "../loaders/repo";
+import { verifyRepo } from "../loaders/repo/verify";
+import { cliLoadContext, globalFlags } from "./context";
+import { RunFailed, UsageError } from "./errors";
+import { progressReporter } from "./progress";
+import { abortOnSignals } from "./signals";
+
+function workersArg(v: unknown): number | undefined {
+  if (v === undefined || v === "") return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--workers must be a positive integer, not ${JSON.stringify(v)}`);
+  return n;
+}
+
+const load = defineCommand({
+  meta: { name: "load", description: "Load a repository snapshot (branch + date) into the database" },
+  args: {
+    branch: { type: "positional", description: "Branch (package set) name, e.g. p10", required: true },
+    path: { type: "positional", description: "Snapshot root directory", required: true },
+    date: { type: "string", description: "Snapshot date", valueHint: "YYYY-MM-DD", required: true },
+    tag: { type: "string", description: "Free text stored with the package set" },
+    force: { type: "boolean", description: "Replace an already complete load of this branch and date" },
+    workers: { type: "string", description: "Parser threads (default: config load.workers)" },
+    "dry-run": { type: "boolean", description: "Read and parse everything, write nothing" },
+    json: { type: "boolean", description: "Print the summary as JSON" },
+  },
+  async run({ args }) {
+    const ctx = await cliLoadContext("repo", abortOnSignals());
+    ctx.progress = progressReporter(ctx.log, globalFlags.quiet || Boolean(args.json));
+    const report = await loadRepo(ctx, {
+      branch: String(args.branch),
+      path: String(args.path),
+      date: String(args.date),
+      tag: args.tag,
+      force: args.force,
+      workers: workersArg(args.workers),
+      dryRun: args["dry-run"],
+    });
+    if (args.json) console.log(JSON.stringify(report, (_k, v) => (typeof v === "bigint" ? String(v) : v)));
+    else {
+      const p = report.packages;
+      console.log(`${report.branch} ${report.date}: ${p.seen} packages, ${p.known} already known, ${p.parsed} parsed, ${p.failed} failed in ${report.seconds.toFixed(2)} s`);
+      console.log(`rows: ${Object.entries(report.rows).map(([t, n]) => `${t} ${n}`).join(", ")}`);
+      for (const f of report.failures) console.log(`failed: ${f.path}: ${f.error}`);
+    }
+    if (report.failures.length) throw new RunFailed(`package set ${report.branch} ${report.date} is incomplete: ${report.failures.length} package(s) could not be loaded`);
+  },
+});
+
+const verify = defineCommand({
+  meta: { name: "verify", description: "Check the database against a snapshot's files (package set, sizes, digests)" },
+  args: {
+    branch: { type: "positional", description: "Branch (package set) name", required: true },
+    path: { type: "positional", description: "Snapshot root directory", required: true },
+    date: { type: "string", description: "Date of the load to check (default: the newest)", valueHint: "YYYY-MM-DD" },
+    json: { type: "boolean", description: "Print the report as JSON" },
+  },
+  async run({ args }) {
+    const ctx = await cliLoadContext("verify");
+    ctx.progress = progressReporter(ctx.log, globalFlags.quiet || Boolean(args.json));
+    const report = await verifyRepo(ctx, { branch: String(args.branch), path: String(args.path), date: args.date });
+    if (args.json) console.log(JSON.stringify(report));
+    else {
+      for (const d of report.differences) console.log(`${d.path}: ${d.problem}`);
+      console.log(`${report.branch} ${report.date}: ${report.checked} files checked, ${report.differences.length} difference(s)`);
+    }
+    if (report.differences.length) throw new RunFailed(`${report.differences.length} difference(s) between the database and ${args.path}`);
+  },
+});
+
+export default defineCommand({
+  meta: { name: "repo", description: "Repository snapshots" },
+  subCommands: { load, verify },
+});
