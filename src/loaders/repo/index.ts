@@ -9,6 +9,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { BatchWriter } from "../../db";
+import { crashPoint } from "../../packages/crash";
 import { PackageStore, type PackageFile, type PackageLoadOptions, type PackageOutcome } from "../../packages";
 import type { LoadContext } from "../context";
 import { AlreadyLoaded, InputError, throwIfAborted } from "../errors";
@@ -173,6 +174,7 @@ export async function loadRepo(ctx: LoadContext, input: RepoLoadInput): Promise<
     for (const n of compNodes) await write(n);
     await writer.flush();
     throwIfAborted(ctx.signal);
+    crashPoint("before-root");
     // the root row last: it completes the load (and fires the StaticLastPackages views)
     await writer.add("PackageSetName", nameRow(root, ruuid, dateEpoch, tag, complete));
     await writer.flush();

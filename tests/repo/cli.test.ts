@@ -1,0 +1,99 @@
+/**
+ * `altrepodb repo load` as a user runs it: a separate process with its own embedded database.
+ * Killed with SIGKILL at the worst moments, then run again: the end state has every row once.
+ */
+import { beforeAll, describe, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { scratchDir } from "../fixtures/_util";
+import type { SnapshotResult } from "../fixtures/snapshot";
+import { edgeSnapshot } from "./_snapshot";
+
+const MAIN = join(import.meta.dir, "..", "..", "src", "cli", "main.ts");
+
+interface Run {
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(config: string, args: string[], env: Record<string, string> = {}): Run {
+  const r = Bun.spawnSync([process.execPath, MAIN, "-c", config, ...args], { env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe" });
+  return { code: r.exitCode, signal: r.signalCode ?? null, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+}
+
+function newConfig(): string {
+  const dir = scratchDir("cli");
+  const path = join(dir, "altrepodb.toml");
+  writeFileSync(path, `[database.embedded]\npath = "${join(dir, "db")}"\n[load]\nworkers = 2\n`);
+  return path;
+}
+
+function query(config: string, sql: string): Record<string, unknown>[] {
+  const r = cli(config, ["sql", sql, "--format", "JSONEachRow"]);
+  if (r.code !== 0) throw new Error(r.stderr);
+  return r.stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
+}
+
+/** No row twice, and exactly the snapshot's packages. */
+function expectExactlyOnce(config: string, snap: SnapshotResult): void {
+  const total = snap.srpms.length + snap.rpms.length;
+  const [p] = query(config, "SELECT count() AS n, uniqExact(pkg_hash) AS u FROM Packages");
+  expect(Number(p.n)).toBe(total);
+  expect(Number(p.u)).toBe(total);
+  const [f] = query(config, "SELECT count() AS n, uniqExact(pkg_hash, file_hashname) AS u FROM Files");
+  expect(Number(f.n)).toBe(Number(f.u));
+  const [d] = query(config, "SELECT count() AS n, uniqExact(pkg_hash, dp_name, dp_version, dp_flag, dp_type) AS u FROM Depends");
+  expect(Number(d.n)).toBe(Number(d.u));
+  const [h] = query(config, "SELECT count() AS n, uniqExact(pkgh_mmh) AS u FROM PackageHash");
+  expect([Number(h.n), Number(h.u)]).toEqual([total, total]);
+  const [s] = query(config, "SELECT count() AS n, uniqExact(pkgset_uuid, pkg_hash) AS u FROM PackageSet");
+  expect(Number(s.n)).toBe(Number(s.u));
+  const roots = query(config, "SELECT pkgset_complete AS c FROM PackageSetName WHERE pkgset_depth = 0");
+  expect(roots).toEqual([{ c: 1 }]);
+}
+
+let snap: SnapshotResult;
+beforeAll(async () => {
+  snap = await edgeSnapshot();
+}, 600_000);
+
+describe("repo load from the command line", () => {
+  test("db init, load, summary as JSON, refusal of a second load", () => {
+    const cfg = newConfig();
+    expect(cli(cfg, ["db", "init"]).code).toBe(0);
+    const r = cli(cfg, ["repo", "load", "p10", snap.root, "--date", "2026-11-20", "--json"]);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ branch: "p10", complete: true, packages: { seen: snap.srpms.length + snap.rpms.length, failed: 0 } });
+    const again = cli(cfg, ["repo", "load", "p10", snap.root, "--date", "2026-11-20"]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain("already loaded (use --force to replace it)");
+    expect(cli(cfg, ["repo", "verify", "p10", snap.root]).code).toBe(0);
+  });
+
+  test("usage and input errors have clear messages and exit codes", () => {
+    const cfg = newConfig();
+    const noDate = cli(cfg, ["repo", "load", "p10", snap.root]);
+    expect(noDate.code).toBe(2);
+    expect(noDate.stderr).toContain("--date");
+    const badPath = cli(cfg, ["repo", "load", "p10", "/nonexistent/snapshot", "--date", "2026-11-20"]);
+    expect(badPath.code).toBe(1);
+    expect(badPath.stderr).toContain("/nonexistent/snapshot: not a directory");
+    expect(badPath.stderr).not.toContain("    at ");
+  });
+
+  for (const point of ["journal-started", "after-Files_insert", "after-Packages", "rows-written", "before-root"]) {
+    test(`killed with SIGKILL at ${point}, run again: every row exactly once`, () => {
+      const cfg = newConfig();
+      expect(cli(cfg, ["db", "init"]).code).toBe(0);
+      const killed = cli(cfg, ["repo", "load", "p10", snap.root, "--date", "2026-11-20"], { ALTREPODB_CRASH_AT: point });
+      expect(killed.signal).toBe("SIGKILL");
+      const rerun = cli(cfg, ["repo", "load", "p10", snap.root, "--date", "2026-11-20"]);
+      expect(rerun.stderr).not.toContain("ERROR");
+      expect(rerun.code).toBe(0);
+      expectExactlyOnce(cfg, snap);
+    });
+  }
+});
