@@ -110,8 +110,8 @@ export function changelogEntries(pkg: RpmPackage): ChangelogEntry[] {
   const c = pkg.changelog;
   const out = new Array<ChangelogEntry>(c.count);
   for (let i = 0; i < c.count; i++) {
-    const { name, evr } = splitChangelogName(c.names[i]);
-    out[i] = { date: c.times[i], name, evr, text: c.texts[i], hash: mmhash(c.texts[i]) };
+    const { name, evr } = splitChangelogName(c.names.get(i));
+    out[i] = { date: c.times[i], name, evr, text: c.texts.get(i), hash: mmhash(c.texts.get(i)) };
   }
   return out;
 }
@@ -167,7 +167,7 @@ export function fileClass(classString: Uint8Array, mode: number, hasClassDict: b
  * file type ("directory", "symbolic link to `target'", …; "" for regular files).
  */
 export function fileClassInfo(files: RpmFiles, i: number): Uint8Array {
-  const raw = files.classes[i];
+  const raw = files.classes.get(i);
   if (raw.length > 0) return raw;
   switch (files.modes[i] & 0o170000) {
     case 0o060000:
@@ -181,7 +181,7 @@ export function fileClassInfo(files: RpmFiles, i: number): Uint8Array {
     case 0o140000:
       return utf8("socket");
     case 0o120000:
-      return concatBytes(concatBytes(utf8("symbolic link to `"), files.linktos[i]), utf8("'"));
+      return concatBytes(concatBytes(utf8("symbolic link to `"), files.linktos.get(i)), utf8("'"));
     default:
       return EMPTY;
   }
@@ -191,6 +191,7 @@ export function fileClassInfo(files: RpmFiles, i: number): Uint8Array {
 export function fileClasses(pkg: RpmPackage): FileClass[] {
   const f = pkg.files;
   const out = new Array<FileClass>(f.count);
-  for (let i = 0; i < f.count; i++) out[i] = fileClass(f.classes[i], f.modes[i], f.hasClassDict);
+  if (!f.hasClassDict) return out.fill("file");
+  for (let i = 0; i < f.count; i++) out[i] = fileClass(f.classes.get(i), f.modes[i], true);
   return out;
 }

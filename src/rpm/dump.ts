@@ -62,7 +62,7 @@ const texts = (a: Uint8Array[]) => a.map(text);
 
 function deps(d: RpmDeps): DumpedDep[] {
   const out: DumpedDep[] = [];
-  for (let i = 0; i < d.count; i++) out.push({ name: text(d.names[i]), flags: d.flags[i], version: text(d.versions[i]) });
+  for (let i = 0; i < d.count; i++) out.push({ name: text(d.names.get(i)), flags: d.flags[i], version: text(d.versions.get(i)) });
   return out;
 }
 
@@ -72,20 +72,20 @@ function files(pkg: RpmPackage): DumpedFile[] {
   const out: DumpedFile[] = [];
   for (let i = 0; i < f.count; i++) {
     out.push({
-      path: text(f.names[i]),
+      path: text(f.names.get(i)),
       size: f.sizes[i],
       mode: f.modes[i],
       mtime: f.mtimes[i],
-      digest: text(f.digests[i]),
-      linkto: text(f.linktos[i]),
+      digest: text(f.digests.get(i)),
+      linkto: text(f.linktos.get(i)),
       flags: f.flags[i],
-      user: text(f.users[i]),
-      group: text(f.groups[i]),
+      user: text(f.users.get(i)),
+      group: text(f.groups.get(i)),
       verifyflags: f.verifyFlags[i],
       device: f.devices[i],
       rdev: f.rdevs[i],
       inode: f.inodes[i],
-      lang: text(f.langs[i]),
+      lang: text(f.langs.get(i)),
       classinfo: text(fileClassInfo(f, i)),
       class: classes[i],
     });
@@ -96,7 +96,7 @@ function files(pkg: RpmPackage): DumpedFile[] {
 function changelog(pkg: RpmPackage): DumpedChangelog[] {
   return changelogEntries(pkg).map((e, i) => ({
     time: e.date,
-    name: text(pkg.changelog.names[i]),
+    name: text(pkg.changelog.names.get(i)),
     author: text(e.name),
     evr: text(e.evr),
     text: text(e.text),

@@ -14,6 +14,7 @@
  * converted from big-endian.
  */
 import { RpmError } from "./errors.ts";
+import { StringList } from "./strings.ts";
 import { isRegionTag, MAX_TYPE, TYPE, TYPE_SIZE } from "./tags.ts";
 
 
@@ -230,6 +231,29 @@ export class Header {
       off = end + 1;
     }
     return out;
+  }
+
+  /**
+   * A string-array tag as a StringList (no object per string; see strings.ts). A plain STRING
+   * gives one element. Missing → undefined.
+   */
+  strList(tag: number): StringList | undefined {
+    const i = this.pos.get(tag);
+    if (i === undefined) return undefined;
+    const type = this.typeOf(i);
+    if (type !== TYPE.STRING && type !== TYPE.STRING_ARRAY && type !== TYPE.I18NSTRING) this.wrongType(tag, i, "a string array");
+    const count = type === TYPE.STRING ? Math.min(1, this.countOf(i)) : this.countOf(i);
+    const bounds = new Uint32Array(2 * count);
+    let off = this.offsetOf(i);
+    const store = this.store;
+    for (let k = 0; k < count; k++) {
+      const end = store.indexOf(0, off);
+      if (end < 0) this.fail("value", `string ${k} of tag ${tag} is not NUL-terminated inside the data store`, this.at(off));
+      bounds[2 * k] = off;
+      bounds[2 * k + 1] = end;
+      off = end + 1;
+    }
+    return new StringList(store, bounds, count);
   }
 
   /** Raw bytes of a BIN tag (a view). */

@@ -16,6 +16,7 @@ export type { PackageFile } from "./file.ts";
 export { readPackage, buildPackageFromFile, packageFromHeader } from "./package.ts";
 export type { FromHeaderOptions } from "./package.ts";
 export type { RpmPackage, RpmFiles, RpmDeps, RpmChangelog, NumberArray } from "./model.ts";
+export { StringList } from "./strings.ts";
 
 export {
   text,

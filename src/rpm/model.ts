@@ -1,6 +1,7 @@
 /** The plain typed package model produced by readPackage / packageFromHeader. */
 import type { Header } from "./header.ts";
 import type { Lead } from "./lead.ts";
+import type { StringList } from "./strings.ts";
 
 /** Unsigned integers with the width stored in the header (INT64 values as doubles). */
 export type NumberArray = Uint8Array | Uint16Array | Uint32Array | Float64Array;
@@ -12,24 +13,24 @@ export type NumberArray = Uint8Array | Uint16Array | Uint32Array | Float64Array;
 export interface RpmFiles {
   count: number;
   /** Full paths: DIRNAMES[DIRINDEXES[i]] + BASENAMES[i], or OLDFILENAMES[i] in legacy headers. */
-  names: Uint8Array[];
+  names: StringList;
   /** LONGFILESIZES when present, else FILESIZES. */
   sizes: NumberArray;
   modes: NumberArray;
   rdevs: NumberArray;
   mtimes: NumberArray;
   /** FILEDIGESTS as stored: lowercase hex text (empty for directories, symlinks, ghosts). */
-  digests: Uint8Array[];
-  linktos: Uint8Array[];
+  digests: StringList;
+  linktos: StringList;
   flags: NumberArray;
-  users: Uint8Array[];
-  groups: Uint8Array[];
+  users: StringList;
+  groups: StringList;
   verifyFlags: NumberArray;
   devices: NumberArray;
   inodes: NumberArray;
-  langs: Uint8Array[];
+  langs: StringList;
   /** CLASSDICT[FILECLASS[i]] (librpm's FILECLASS extension); empty when there is no class dictionary. */
-  classes: Uint8Array[];
+  classes: StringList;
   /** True when the header has both CLASSDICT and FILECLASS. */
   hasClassDict: boolean;
   /** FILEDIGESTALGO (1 = MD5, 8 = SHA256, …); 1 when absent. */
@@ -39,18 +40,18 @@ export interface RpmFiles {
 /** One dependency kind (require / provide / conflict / obsolete), columns `count` long. */
 export interface RpmDeps {
   count: number;
-  names: Uint8Array[];
+  names: StringList;
   /** RPMSENSE_* bitmask, raw. */
   flags: NumberArray;
-  versions: Uint8Array[];
+  versions: StringList;
 }
 
 /** CHANGELOGTIME / NAME / TEXT in header order (newest first). */
 export interface RpmChangelog {
   count: number;
   times: NumberArray;
-  names: Uint8Array[];
-  texts: Uint8Array[];
+  names: StringList;
+  texts: StringList;
 }
 
 export interface RpmPackage {

@@ -8,6 +8,7 @@ import { RpmError } from "./errors.ts";
 import { type PackageFile, readPackageFile } from "./file.ts";
 import type { Header } from "./header.ts";
 import type { Lead } from "./lead.ts";
+import { StringList } from "./strings.ts";
 import type { NumberArray, RpmChangelog, RpmDeps, RpmFiles, RpmPackage } from "./model.ts";
 import { mainToSigTag, TAG } from "./tags.ts";
 import { bytesEqual, EMPTY, utf8 } from "./text.ts";
@@ -156,12 +157,13 @@ function retrofitSelfProvide(pkg: RpmPackage): RpmDeps {
   const d = pkg.provides;
   const evr = evrBytes(pkg);
   for (let i = 0; i < d.count; i++) {
-    if (bytesEqual(d.names[i], pkg.name) && bytesEqual(d.versions[i], evr) && d.flags[i] === RPMSENSE_EQUAL) return d;
+    if (bytesEqual(d.names.get(i), pkg.name) && bytesEqual(d.versions.get(i), evr) && d.flags[i] === RPMSENSE_EQUAL) return d;
   }
   const flags = new Uint32Array(d.count + 1);
   flags.set(d.flags);
   flags[d.count] = RPMSENSE_EQUAL;
-  return { count: d.count + 1, names: [...d.names, pkg.name], flags, versions: [...d.versions, evr] };
+  const names = StringList.from([...d.names, pkg.name]);
+  return { count: d.count + 1, names, flags, versions: StringList.from([...d.versions, evr]) };
 }
 
 /** SOURCEPACKAGE, or the librpm/altrpm retrofit: a lead of type source and no SOURCERPM. */
@@ -226,14 +228,10 @@ export function hexToBytes(hex: Uint8Array, what: string, where: Header): Uint8A
   return out;
 }
 
-function emptyStrings(n: number): Uint8Array[] {
-  return new Array<Uint8Array>(n).fill(EMPTY);
-}
-
 /** A per-item string column: missing → empty strings; present → exactly `n` values. */
-function strColumn(h: Header, tag: number, n: number, what: string): Uint8Array[] {
-  if (!h.has(tag)) return emptyStrings(n);
-  const v = h.strs(tag);
+function strColumn(h: Header, tag: number, n: number, what: string): StringList {
+  const v = h.strList(tag);
+  if (v === undefined) return StringList.empty(n);
   if (v.length !== n) lengthMismatch(h, tag, v.length, n, what);
   return v;
 }
@@ -250,33 +248,50 @@ function lengthMismatch(h: Header, tag: number, got: number, want: number, what:
   throw new RpmError("value", `tag ${tag} has ${got} values for ${want} ${what}`, h.path, h.base);
 }
 
-function fileNames(h: Header): Uint8Array[] {
-  if (!h.has(TAG.BASENAMES)) return h.strs(TAG.OLDFILENAMES);
-  const base = h.strs(TAG.BASENAMES);
-  const dirs = h.strs(TAG.DIRNAMES);
-  const idx = intColumn(h, TAG.DIRINDEXES, base.length, "files");
-  const out = new Array<Uint8Array>(base.length);
-  for (let i = 0; i < base.length; i++) {
-    const dir = dirs[idx[i]];
-    if (dir === undefined) {
-      throw new RpmError("value", `file ${i} has directory index ${idx[i]} but there are ${dirs.length} directories`, h.path, h.base);
+/** DIRNAMES[DIRINDEXES[i]] + BASENAMES[i] for every file, in one buffer (no object per name). */
+function joinNames(h: Header, dirs: StringList, base: StringList, idx: NumberArray): StringList {
+  const n = base.length;
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const d = idx[i];
+    if (d >= dirs.length) {
+      throw new RpmError("value", `file ${i} has directory index ${d} but there are ${dirs.length} directories`, h.path, h.base);
     }
-    const b = base[i];
-    const name = new Uint8Array(dir.length + b.length);
-    name.set(dir, 0);
-    name.set(b, dir.length);
-    out[i] = name;
+    total += dirs.size(d) + base.size(i);
   }
-  return out;
+  const out = new Uint8Array(total);
+  const bounds = new Uint32Array(2 * n);
+  const src = base.data; // dirs and base names live in the same data store
+  let p = 0;
+  for (let i = 0; i < n; i++) {
+    bounds[2 * i] = p;
+    for (let k = dirs.start(idx[i]), e = dirs.end(idx[i]); k < e; k++) out[p++] = src[k];
+    for (let k = base.start(i), e = base.end(i); k < e; k++) out[p++] = src[k];
+    bounds[2 * i + 1] = p;
+  }
+  return new StringList(out, bounds, n);
 }
 
-function fileClasses(h: Header, n: number): { classes: Uint8Array[]; hasClassDict: boolean } {
-  if (!h.has(TAG.CLASSDICT) || !h.has(TAG.FILECLASS)) return { classes: emptyStrings(n), hasClassDict: false };
-  const dict = h.strs(TAG.CLASSDICT);
+function fileNames(h: Header): StringList {
+  const base = h.strList(TAG.BASENAMES);
+  if (base === undefined) return h.strList(TAG.OLDFILENAMES) ?? StringList.empty(0);
+  const dirs = h.strList(TAG.DIRNAMES) ?? StringList.empty(0);
+  return joinNames(h, dirs, base, intColumn(h, TAG.DIRINDEXES, base.length, "files"));
+}
+
+function fileClasses(h: Header, n: number): { classes: StringList; hasClassDict: boolean } {
+  const dict = h.strList(TAG.CLASSDICT);
+  if (dict === undefined || !h.has(TAG.FILECLASS)) return { classes: StringList.empty(n), hasClassDict: false };
   const idx = intColumn(h, TAG.FILECLASS, n, "files");
-  const classes = new Array<Uint8Array>(n);
-  for (let i = 0; i < n; i++) classes[i] = dict[idx[i]] ?? EMPTY;
-  return { classes, hasClassDict: true };
+  const bounds = new Uint32Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    const k = idx[i];
+    if (k < dict.length) {
+      bounds[2 * i] = dict.start(k);
+      bounds[2 * i + 1] = dict.end(k);
+    }
+  }
+  return { classes: new StringList(dict.data, bounds, n), hasClassDict: true };
 }
 
 function readFiles(h: Header): RpmFiles {
@@ -306,7 +321,7 @@ function readFiles(h: Header): RpmFiles {
 }
 
 function readDeps(h: Header, nameTag: number, flagsTag: number, versionTag: number): RpmDeps {
-  const names = h.strs(nameTag);
+  const names = h.strList(nameTag) ?? StringList.empty(0);
   const n = names.length;
   return {
     count: n,

@@ -91,7 +91,7 @@ export function strippedFileInfo(pkg: RpmPackage): StrippedFileInfo {
   return {
     count: f.count,
     name: (i) => {
-      const full = text(f.names[i]);
+      const full = text(f.names.get(i));
       return pkg.isSource ? full.slice(full.lastIndexOf("/") + 1) : `.${full}`;
     },
     mode: (i) => f.modes[i],
