@@ -22,6 +22,8 @@ export const main = defineCommand({
     config: lazy(() => import("./config")),
     repo: lazy(() => import("./repo")),
     rpm: lazy(() => import("./rpm")),
+    task: lazy(() => import("./task")),
+    package: lazy(() => import("./package")),
   },
 });
 

@@ -18,6 +18,7 @@ import { throwIfAborted } from "../../errors";
 import type { TaskFs } from "../fs";
 import type { Task, TaskLog } from "../model";
 import { parseLog, type LogLine } from "../parse/logs";
+import { hook } from "../hook";
 import { ensureLogJournal, readLogJournal, writeLogJournal, type LogJournalState } from "./journal";
 
 export interface LogOutcome {
@@ -88,7 +89,10 @@ async function stream(c: Ctx, log: TaskLog, start: number, keep: number, keepFp:
     written++;
     if (c.writer) {
       const wait = c.writer.addEncoded("TaskLogs", bytes, 1);
-      if (wait) await wait;
+      if (wait) {
+        await wait;
+        await hook("logs");
+      }
     }
     if ((n & 0xffff) === 0) throwIfAborted(c.ctx.signal);
   }

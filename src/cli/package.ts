@@ -1,0 +1,41 @@
+/** `altrepodb package load`: single RPM files. */
+import { defineCommand } from "citty";
+import { loadPackages } from "../loaders/package";
+import { cliLoadContext, globalFlags } from "./context";
+import { RunFailed, UsageError } from "./errors";
+import { progressReporter } from "./progress";
+import { abortOnSignals } from "./signals";
+
+const load = defineCommand({
+  meta: { name: "load", description: "Load RPM files (source or binary) into the package tables" },
+  args: {
+    file: { type: "positional", description: "An .rpm or .src.rpm file (several allowed)", required: true },
+    force: { type: "boolean", description: "Parse and insert even when the file is already known" },
+    workers: { type: "string", description: "Parser threads (default: config load.workers)" },
+    json: { type: "boolean", description: "Print the report as JSON" },
+  },
+  async run({ args }) {
+    const files = (args._ as string[]).length ? (args._ as string[]) : [String(args.file)];
+    let workers: number | undefined;
+    if (args.workers !== undefined) {
+      workers = Number(args.workers);
+      if (!Number.isInteger(workers) || workers < 1) throw new UsageError(`--workers must be a positive integer, not ${JSON.stringify(args.workers)}`);
+    }
+    const ctx = await cliLoadContext("package", abortOnSignals());
+    ctx.progress = progressReporter(ctx.log, globalFlags.quiet || Boolean(args.json));
+    const r = await loadPackages(ctx, { files, force: args.force, workers });
+    if (args.json) console.log(JSON.stringify(r));
+    else {
+      for (const f of r.files) console.log(`${f.status.padEnd(9)} ${f.pkgHash ?? "-"} ${f.path}${f.error ? `: ${f.error}` : ""}`);
+      for (const w of r.warnings) console.log(`note: ${w.path}: ${w.error}`);
+      const p = r.packages;
+      console.error(`${p.seen} file(s): ${p.known} known, ${p.parsed} parsed, ${p.failed} failed in ${r.seconds.toFixed(2)} s`);
+    }
+    if (!r.complete) throw new RunFailed(`${r.failures.length} of ${files.length} file(s) not loaded`);
+  },
+});
+
+export default defineCommand({
+  meta: { name: "package", description: "Single RPM files" },
+  subCommands: { load },
+});

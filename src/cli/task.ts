@@ -1,0 +1,112 @@
+/** `altrepodb task load|clean`: girar build tasks. */
+import { defineCommand } from "citty";
+import { InputError } from "../loaders/errors";
+import { loadTask, type TaskLoadReport } from "../loaders/task";
+import type { DependsBackfill } from "../loaders/task/types";
+import { cleanTasks, unclearLine } from "../loaders/task-clean";
+import { cliLoadContext, globalFlags } from "./context";
+import { RunFailed, UsageError } from "./errors";
+import { progressReporter } from "./progress";
+import { abortOnSignals } from "./signals";
+
+const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? String(x) : x));
+
+function workersArg(v: unknown): number | undefined {
+  if (v === undefined || v === "") return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--workers must be a positive integer, not ${JSON.stringify(v)}`);
+  return n;
+}
+
+function backfillArg(v: unknown): DependsBackfill | undefined {
+  if (v === undefined || v === "") return undefined;
+  if (v === "task" || v === "full" || v === "off") return v;
+  throw new UsageError(`--backfill must be task, full or off, not ${JSON.stringify(v)}`);
+}
+
+function printReport(r: TaskLoadReport): void {
+  const p = r.packages;
+  const rows = Object.entries(r.rows).filter(([, n]) => n > 0);
+  console.log(
+    `task ${r.taskId} ${r.state}${r.dryRun ? " (dry run)" : ""}: ${p.seen} packages (${p.known} known, ${p.parsed} parsed, ${p.failed} failed), ` +
+      `${r.logs.length} logs, ${r.complete ? "complete" : "INCOMPLETE"} in ${r.seconds.toFixed(2)} s`,
+  );
+  console.log(`  rows ${r.dryRun ? "to write" : "written"}: ${rows.length ? rows.map(([t, n]) => `${t} ${n}`).join(", ") : "none (already loaded)"}`);
+  for (const s of r.skipped) console.log(`  skipped: ${s.path}: ${s.error}`);
+  for (const w of r.warnings) console.log(`  note: ${w.path}: ${w.error}`);
+}
+
+const load = defineCommand({
+  meta: { name: "load", description: "Load girar task directories (state, subtasks, iterations, plan, approvals, logs, packages)" },
+  args: {
+    path: { type: "positional", description: "Task directory, e.g. /tasks/283337 (several allowed)", required: true },
+    force: { type: "boolean", description: "Parse and insert every package of the task again, even if known" },
+    "dry-run": { type: "boolean", description: "Read and parse everything, compare with the database, write nothing" },
+    backfill: { type: "string", description: "Depends file back-fill: task (names the task touches, default), full (whole database, as the reference), off", valueHint: "task|full|off" },
+    workers: { type: "string", description: "Package parser threads (default: config load.workers)" },
+    json: { type: "boolean", description: "Print one JSON report per task" },
+  },
+  async run({ args }) {
+    const paths = (args._ as string[]).length ? (args._ as string[]) : [String(args.path)];
+    const backfill = backfillArg(args.backfill);
+    const workers = workersArg(args.workers);
+    const ctx = await cliLoadContext("task", abortOnSignals());
+    ctx.progress = progressReporter(ctx.log, globalFlags.quiet || Boolean(args.json));
+    const bad: string[] = [];
+    for (const path of paths) {
+      let report: TaskLoadReport;
+      try {
+        report = await loadTask(ctx, {
+          path,
+          force: args.force,
+          dryRun: args["dry-run"],
+          storeApprovals: true,
+          storeLogsForNew: true,
+          dependsBackfill: backfill,
+          workers,
+        });
+      } catch (e) {
+        if (!(e instanceof InputError)) throw e;
+        ctx.log.error(`not loaded: ${e.message}`);
+        if (args.json) console.log(json({ path, complete: false, error: e.message }));
+        bad.push(`${path}: ${e.message}`);
+        continue;
+      }
+      if (args.json) console.log(json(report));
+      else printReport(report);
+      if (!report.complete) bad.push(`task ${report.taskId} (${report.path}): ${report.skipped.length} item(s) skipped`);
+    }
+    if (bad.length) throw new RunFailed(`${bad.length} of ${paths.length} task(s) not loaded completely: ${bad.join("; ")}`);
+  },
+});
+
+const clean = defineCommand({
+  meta: { name: "clean", description: "Mark open tasks whose directory is gone as DELETED; list tasks whose state differs (task_cleaner)" },
+  args: {
+    tasksDir: { type: "positional", description: "The girar tasks root, e.g. /tasks", required: true },
+    task: { type: "string", description: "Only this task id", valueHint: "ID" },
+    "dry-run": { type: "boolean", description: "Report only, write nothing" },
+    json: { type: "boolean", description: "Print the report as JSON" },
+  },
+  async run({ args }) {
+    let taskId: number | undefined;
+    if (args.task !== undefined) {
+      taskId = Number(args.task);
+      if (!Number.isInteger(taskId) || taskId <= 0) throw new UsageError(`--task must be a positive task id, not ${JSON.stringify(args.task)}`);
+    }
+    const ctx = await cliLoadContext("clean");
+    const r = await cleanTasks(ctx, { tasksDir: String(args.tasksDir), taskId, dryRun: args["dry-run"] });
+    if (args.json) console.log(json(r));
+    else {
+      for (const u of r.unclear) console.log(unclearLine(u));
+      console.error(
+        `${r.checked} open task(s) checked, ${r.deleted.length} ${r.dryRun ? "would be" : ""} marked DELETED${r.deleted.length ? ` (${r.deleted.join(", ")})` : ""}, ${r.unclear.length} with an unclear state`,
+      );
+    }
+  },
+});
+
+export default defineCommand({
+  meta: { name: "task", description: "Girar build tasks" },
+  subCommands: { load, clean },
+});
