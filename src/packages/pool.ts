@@ -12,8 +12,9 @@ interface Slot {
 }
 
 function workerUrl(): string | URL {
-  // Compiled binaries embed the worker as an extra entry point (build.ts), addressed by its source path.
-  return import.meta.path.startsWith("/$bunfs") ? "./src/packages/worker.ts" : new URL("./worker.ts", import.meta.url);
+  // Compiled binaries embed the worker as an extra entry point (build.ts), addressed by its path
+  // relative to the entry points' common root (src/); tests/build checks it.
+  return import.meta.path.startsWith("/$bunfs") ? "./packages/worker.ts" : new URL("./worker.ts", import.meta.url);
 }
 
 export class WorkerPool {

@@ -107,22 +107,23 @@ export function fileRows(pkg: RpmPackage, pkgHash: bigint): FileRowsResult {
   const rows = new Array<FileRow>(f.count);
   let nonMd5 = 0;
   for (let i = 0; i < f.count; i++) {
-    if (!isMd5 && f.digests[i].length > 0) nonMd5++;
+    const digest = f.digests.get(i);
+    if (!isMd5 && digest.length > 0) nonMd5++;
     rows[i] = {
       pkg_hash: pkgHash,
-      file_name: f.names[i],
-      file_linkto: f.linktos[i],
-      file_md5: fileMd5(f.digests[i], isMd5),
+      file_name: f.names.get(i),
+      file_linkto: f.linktos.get(i),
+      file_md5: fileMd5(digest, isMd5),
       file_size: f.sizes[i] > 0xffffffff ? 0xffffffff : f.sizes[i],
       file_mode: f.modes[i],
       file_rdev: f.rdevs[i] & 0xffff,
       file_mtime: f.mtimes[i],
       file_flag: f.flags[i] & 0xffff,
-      file_username: f.users[i],
-      file_groupname: f.groups[i],
+      file_username: f.users.get(i),
+      file_groupname: f.groups.get(i),
       file_verifyflag: f.verifyFlags[i],
       file_device: f.devices[i],
-      file_lang: f.langs[i],
+      file_lang: f.langs.get(i),
       file_class: classes[i],
     };
   }
@@ -140,7 +141,7 @@ export function dependRows(pkg: RpmPackage, pkgHash: bigint): DependRow[] {
   const rows: DependRow[] = [];
   for (const [key, type] of DEP_KINDS) {
     const d: RpmDeps = pkg[key];
-    for (let i = 0; i < d.count; i++) rows.push({ pkg_hash: pkgHash, dp_name: d.names[i], dp_version: d.versions[i], dp_flag: d.flags[i], dp_type: type });
+    for (let i = 0; i < d.count; i++) rows.push({ pkg_hash: pkgHash, dp_name: d.names.get(i), dp_version: d.versions.get(i), dp_flag: d.flags[i], dp_type: type });
   }
   return rows;
 }

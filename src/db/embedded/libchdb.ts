@@ -2,7 +2,7 @@
 import { CString, dlopen, FFIType, ptr, read, toArrayBuffer, type Pointer } from "bun:ffi";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { DbError, firstLine } from "../errors";
+import { DbError, firstLine, hintFor } from "../errors";
 
 const symbols = {
   chdb_connect: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.ptr },
@@ -84,7 +84,7 @@ export class ChdbConnection {
       const err = this.lib.symbols.chdb_result_error(res);
       if (err) {
         const msg = new CString(err).toString();
-        throw new DbError(firstLine(msg), undefined, codeOf(msg));
+        throw new DbError(firstLine(msg), hintFor(codeOf(msg)), codeOf(msg));
       }
       const len = Number(this.lib.symbols.chdb_result_length(res));
       const buf = this.lib.symbols.chdb_result_buffer(res);
