@@ -42,7 +42,7 @@ function check(files: string[], label: (f: string) => string, known: typeof KNOW
 
 describe.skipIf(!canRun)("librpm oracle: real corpus", () => {
   const files = rpmFiles(CORPUS_RPM);
-  test("the corpus has its 99 RPMs", () => expect(files.length).toBe(99));
+  test("the corpus has its RPMs (99 when this test was written)", () => expect(files.length).toBeGreaterThanOrEqual(99));
   check(files, (f) => f.slice(CORPUS_RPM.length + 1), KNOWN);
 });
 
