@@ -112,7 +112,9 @@ export class EmbeddedDb implements Db {
     writeFileSync(file, data);
     try {
       const cols = columns.map(quoteIdent).join(", ");
-      this.run(`INSERT INTO ${quoteIdent(table)} (${cols}) FROM INFILE ${quoteString(file)} FORMAT RowBinary`, "TSV", opts?.settings);
+      // The token makes the engine drop a repeated batch (MergeTree tables with a deduplication window).
+      const settings = opts?.dedupToken !== undefined ? { insert_deduplication_token: opts.dedupToken, ...opts.settings } : opts?.settings;
+      this.run(`INSERT INTO ${quoteIdent(table)} (${cols}) FROM INFILE ${quoteString(file)} FORMAT RowBinary`, "TSV", settings);
     } finally {
       rmSync(file, { force: true });
     }
