@@ -24,6 +24,8 @@ export const main = defineCommand({
     rpm: lazy(() => import("./rpm")),
     task: lazy(() => import("./task")),
     package: lazy(() => import("./package")),
+    daemon: lazy(() => import("./daemon")),
+    amqpfire: lazy(() => import("./amqpfire")),
   },
 });
 

@@ -1,0 +1,250 @@
+/**
+ * The daemon: one process, one database handle, one runner per enabled service, the notifier,
+ * the status file and systemd notifications.
+ *
+ * SIGTERM/SIGINT: stop taking messages, let running ones finish within daemon.shutdown_grace,
+ * requeue the rest, exit 0. A second signal skips the grace. SIGHUP: read and check the
+ * configuration again; on an error keep the running one (and log why); otherwise restart the
+ * services whose settings changed.
+ */
+import { loadConfig, type Config } from "../config";
+import { openDb } from "../db";
+import { logger, type Logger } from "../log";
+import { VERSION } from "../version";
+import { DbProvider, type OpenDb } from "./db-provider";
+import { Notifier } from "./notifier";
+import { ServiceRunner } from "./runner";
+import { REGISTRY } from "./services";
+import { resolveDaemonSettings, type DaemonSettings, type Registry } from "./settings";
+import { writeStatus, type DaemonStatus } from "./status";
+import { sdNotify, watchdogIntervalMs } from "./systemd";
+
+export interface DaemonOptions {
+  config: Config;
+  registry?: Registry;
+  /** How to open the database (tests pass wrappers); default: the configured database. */
+  openDb?: OpenDb;
+  /** Reads the configuration again on SIGHUP; default: the same file. */
+  reloadConfig?: () => Config;
+  env?: Record<string, string | undefined>;
+  log?: Logger;
+}
+
+export class Daemon {
+  private config: Config;
+  private settings: DaemonSettings;
+  private readonly registry: Registry;
+  private readonly log: Logger;
+  private readonly db: DbProvider;
+  private notifier: Notifier;
+  private runners = new Map<string, ServiceRunner>();
+  private state: DaemonStatus["state"] = "starting";
+  private readonly startedAt = new Date().toISOString();
+  private statusTimer: ReturnType<typeof setInterval> | undefined;
+  private watchdogTimer: ReturnType<typeof setInterval> | undefined;
+  private statusPending: ReturnType<typeof setTimeout> | undefined;
+  private stopping: Promise<void> | undefined;
+  private reloading: Promise<boolean> | undefined;
+  private doneResolve!: () => void;
+  /** Resolves when the daemon has stopped. */
+  readonly done: Promise<void>;
+
+  /** Checks the configuration (ConfigError on anything wrong) without starting anything. */
+  constructor(private readonly opts: DaemonOptions) {
+    this.config = opts.config;
+    this.registry = opts.registry ?? REGISTRY;
+    this.log = opts.log ?? logger("daemon");
+    this.settings = resolveDaemonSettings(this.config, this.registry, opts.env);
+    this.db = new DbProvider(opts.openDb ?? (() => openDb(this.config.database)), this.log.child("db"));
+    this.notifier = new Notifier(this.settings.notifier, this.settings.broker, this.log.child("notifier"));
+    this.done = new Promise((resolve) => (this.doneResolve = resolve));
+  }
+
+  get statusFile(): string {
+    return this.settings.statusFile;
+  }
+
+  async start(): Promise<void> {
+    this.log.info("starting", { version: VERSION, config: this.config.source ?? "(defaults)", services: this.settings.services.map((s) => s.name).join(","), status_file: this.settings.statusFile });
+    this.writeStatusNow();
+    if (!(await this.db.healthy())) this.log.warn("database unavailable at start; messages wait until it answers", { error: this.db.state.error });
+    this.notifier.start();
+    for (const s of this.settings.services) this.startRunner(s);
+    this.state = "running";
+    this.statusTimer = setInterval(() => this.writeStatusNow(), this.settings.statusIntervalMs);
+    const wd = watchdogIntervalMs(this.opts.env ?? process.env);
+    if (wd) this.watchdogTimer = setInterval(() => sdNotify("WATCHDOG=1", this.opts.env), wd);
+    this.writeStatusNow();
+    sdNotify(`READY=1\nSTATUS=${this.summary()}\nMAINPID=${process.pid}`, this.opts.env);
+    this.log.info("daemon started");
+  }
+
+  private startRunner(s: DaemonSettings["services"][number]): void {
+    const r = new ServiceRunner({
+      settings: s,
+      broker: this.settings.broker,
+      config: () => this.config,
+      db: this.db,
+      notifier: this.notifier,
+      log: this.log.child(s.name),
+      flushBuffers: this.settings.flushBuffers,
+      restartDelayMs: this.settings.restartDelayMs,
+      restartDelayMaxMs: this.settings.restartDelayMaxMs,
+      onChange: () => this.statusChanged(),
+    });
+    this.runners.set(s.name, r);
+    r.start();
+  }
+
+  /** SIGHUP: a configuration that fails to load or check is logged and ignored. */
+  reload(): Promise<boolean> {
+    this.reloading ??= this.doReload().finally(() => (this.reloading = undefined));
+    return this.reloading;
+  }
+
+  private async doReload(): Promise<boolean> {
+    if (this.stopping) return false;
+    this.log.info("reloading the configuration", { config: this.config.source ?? "(defaults)" });
+    sdNotify("RELOADING=1", this.opts.env);
+    let config: Config;
+    let settings: DaemonSettings;
+    try {
+      config = (this.opts.reloadConfig ?? (() => loadConfig({ path: this.config.source ?? undefined })))();
+      settings = resolveDaemonSettings(config, this.registry, this.opts.env);
+    } catch (e) {
+      this.log.error("configuration reload failed; keeping the running configuration", { error: (e as Error).message });
+      sdNotify(`READY=1\nSTATUS=reload failed: ${(e as Error).message.slice(0, 200)}`, this.opts.env);
+      return false;
+    }
+    this.state = "reloading";
+    this.statusChanged();
+    if (JSON.stringify(config.database) !== JSON.stringify(this.config.database)) {
+      this.log.warn("database settings changed; they take effect after a restart of the daemon");
+    }
+    const brokerChanged = JSON.stringify(settings.broker) !== JSON.stringify(this.settings.broker);
+    const old = this.settings;
+    this.config = { ...config, database: this.config.database };
+    this.settings = settings;
+    if (brokerChanged || JSON.stringify(settings.notifier) !== JSON.stringify(old.notifier)) {
+      await this.notifier.stop();
+      this.notifier = new Notifier(settings.notifier, settings.broker, this.log.child("notifier"));
+      this.notifier.start();
+    }
+    const wanted = new Map(settings.services.map((s) => [s.name, s]));
+    const stops: Promise<void>[] = [];
+    for (const [name, r] of this.runners) {
+      const next = wanted.get(name);
+      if (next && !brokerChanged && next.fingerprint === r.settings.fingerprint) continue;
+      this.log.info(next ? "restarting service with new settings" : "stopping removed service", { service: name });
+      this.runners.delete(name);
+      stops.push(r.stop(old.shutdownGraceMs));
+    }
+    await Promise.all(stops);
+    for (const s of settings.services) if (!this.runners.has(s.name)) this.startRunner(s);
+    clearInterval(this.statusTimer);
+    this.statusTimer = setInterval(() => this.writeStatusNow(), this.settings.statusIntervalMs);
+    this.state = "running";
+    this.writeStatusNow();
+    sdNotify(`READY=1\nSTATUS=${this.summary()}`, this.opts.env);
+    this.log.info("configuration reloaded", { services: settings.services.map((s) => s.name).join(",") });
+    return true;
+  }
+
+  /** Stop taking messages, finish or requeue running ones, then stop everything. */
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  /** Second signal: no more waiting for running loads. */
+  hurry(): void {
+    this.settings = { ...this.settings, shutdownGraceMs: 0 };
+    for (const r of this.runners.values()) void r.stop(0);
+  }
+
+  private async doStop(): Promise<void> {
+    await this.reloading;
+    this.state = "stopping";
+    this.log.info("stopping: no new messages; waiting for running ones", { grace_s: this.settings.shutdownGraceMs / 1000 });
+    sdNotify("STOPPING=1\nSTATUS=stopping", this.opts.env);
+    this.writeStatusNow();
+    await Promise.all([...this.runners.values()].map((r) => r.stop(this.settings.shutdownGraceMs)));
+    await this.notifier.stop();
+    clearInterval(this.statusTimer);
+    clearInterval(this.watchdogTimer);
+    clearTimeout(this.statusPending);
+    await this.db.close();
+    this.state = "stopped";
+    this.writeStatusNow();
+    sdNotify("STATUS=All services stopped", this.opts.env);
+    this.log.info("daemon stopped");
+    this.doneResolve();
+  }
+
+  /** SIGTERM/SIGINT stop (twice: at once), SIGHUP reloads. Returns the uninstaller. */
+  installSignals(): () => void {
+    let signals = 0;
+    const onStop = (sig: NodeJS.Signals) => {
+      signals++;
+      if (signals === 1) {
+        this.log.info(`${sig} received`);
+        void this.stop();
+      } else {
+        this.log.warn(`${sig} received again: requeueing running messages now`);
+        this.hurry();
+      }
+    };
+    const onHup = () => void this.reload();
+    process.on("SIGTERM", onStop);
+    process.on("SIGINT", onStop);
+    process.on("SIGHUP", onHup);
+    return () => {
+      process.off("SIGTERM", onStop);
+      process.off("SIGINT", onStop);
+      process.off("SIGHUP", onHup);
+    };
+  }
+
+  status(): DaemonStatus {
+    return {
+      pid: process.pid,
+      version: VERSION,
+      state: this.state,
+      started_at: this.startedAt,
+      updated_at: new Date().toISOString(),
+      config: this.config.source,
+      status_interval_ms: this.settings.statusIntervalMs,
+      database: this.db.state,
+      notifier: this.notifier.stats(),
+      services: [...this.runners.values()].map((r) => r.status()),
+    };
+  }
+
+  private summary(): string {
+    const parts = [...this.runners.values()].map((r) => `${r.name} ${r.state}`);
+    return `${this.state}: ${parts.join(", ")}`;
+  }
+
+  private statusChanged(): void {
+    if (this.statusPending || this.state === "stopped") return;
+    this.statusPending = setTimeout(() => {
+      this.statusPending = undefined;
+      this.writeStatusNow();
+    }, 200);
+  }
+
+  private lastSummary = "";
+
+  private writeStatusNow(): void {
+    try {
+      writeStatus(this.settings.statusFile, this.status());
+    } catch (e) {
+      this.log.warn("cannot write the status file", { file: this.settings.statusFile, error: (e as Error).message });
+    }
+    const summary = this.summary();
+    if (summary !== this.lastSummary && this.state !== "starting") {
+      this.lastSummary = summary;
+      sdNotify(`STATUS=${summary}`, this.opts.env);
+    }
+  }
+}

@@ -1,0 +1,11 @@
+/** Every daemon service by name. A new loader becomes a service with one module and one line here. */
+import type { ServiceModule } from "../types";
+import { repo } from "./repo";
+import { selftest } from "./selftest";
+import { task } from "./task";
+
+export const REGISTRY: Readonly<Record<string, ServiceModule>> = {
+  repo,
+  task,
+  selftest,
+};
