@@ -189,7 +189,7 @@ export function expectedIterationRows(root: string) {
     const ordered = ["x86_64", "i586"].filter((a) => archs.includes(a)).concat(archs.filter((a) => a !== "x86_64" && a !== "i586"));
     for (const arch of ordered) {
       const d = join(root, "build", sub, arch);
-      const ls = (x: string) => (existsSync(join(d, x)) ? readdirSync(join(d, x)).sort() : []);
+      const ls = (x: string) => (existsSync(join(d, x)) ? readdirSync(join(d, x)).filter((n) => n.endsWith(".rpm")).sort() : []);
       let status = existsSync(join(d, "status")) ? text(join(d, "status")) || "failed" : "failed";
       const ts = existsSync(join(d, "status")) ? mtime(join(d, "status")) : mtime(d);
       if (ls("srpm").length || ls("rpms").length) status = "built";
@@ -259,6 +259,11 @@ export function expectedPlanRows(root: string) {
   const st = expectedStateRow(root);
   const it = Number(text(join(root, "task/iter")) || 0);
   const h = (arch: string) => mmhash(`${st.task_id}${st.task_try}${it}${arch}`);
+  // the freshness gate (§3.3.2): a stale plan of an unfinished task is not loaded
+  const mt = (p: string) => (existsSync(join(root, p)) ? statSync(join(root, p)).mtimeMs : undefined);
+  const planTime = mt("plan");
+  const fresh = st.task_state === "DONE" || (st.task_try !== 0 && it !== 0 && planTime !== undefined && planTime > Math.max(mt("task/try") ?? 0, mt("task/iter") ?? 0));
+  if (!fresh) return { pkgs: [], hashes: [] };
   const lines = (f: string) => text(join(root, "plan", f)).split("\n").filter(Boolean).map((l) => l.split("\t"));
   const add = new Map<string, string[]>();
   for (const f of lines("add-src")) add.set(f[2], [f[4], ""]);

@@ -72,7 +72,7 @@ async function expectTaskRows(root: string): Promise<void> {
   const states = await q(
     `SELECT toUInt32(task_changed) AS task_changed, task_id, task_state, task_runby, task_depends, task_try, task_testonly, task_failearly, task_shared,
             task_message, task_version, task_prev, arraySort(task_eventlog_hash) AS task_eventlog_hash
-     FROM TaskStates WHERE task_id = ${id} AND task_changed = ${st.task_changed}`,
+     FROM TaskStates WHERE task_id = ${id} AND task_changed = ${st.task_changed} AND task_state = '${st.task_state}'`,
   );
   expect(states).toEqual([{ ...st, task_eventlog_hash: st.task_eventlog_hash } as never]);
 
@@ -211,5 +211,204 @@ describe("a DONE task with every kind of subtask", () => {
     expect(r.rows.TaskStates).toBe(1);
     expect(r.rows.TaskLogs).toBeGreaterThan(0);
     expect(await counts()).toEqual(before);
+  });
+});
+
+describe("reload rules", () => {
+  test("reloading after a new iteration adds exactly the new rows", async () => {
+    const base = scratchDir("task");
+    const spec: TaskSpec = { id: 340020, state: "FAILED", try: 1, iter: 1, subtasks: [{ type: "gear", generate: { name: "task-iter", version: "1.0" } }] };
+    const first = await makeTask(join(base, "it1", "340020"), spec);
+    // the second iteration: girar keeps logs/events.1.1.log and writes everything else anew
+    const second = await makeTask(join(base, "it2", "340020"), { ...spec, state: "TESTED", iter: 2, time: 1709294400 + 86400 });
+    const { copyFileSync, statSync, utimesSync } = await import("node:fs");
+    const ev = "logs/events.1.1.log";
+    copyFileSync(join(first.root, ev), join(second.root, ev));
+    const st = statSync(join(first.root, ev));
+    utimesSync(join(second.root, ev), st.atime, st.mtime);
+
+    expectComplete(await load(first.root));
+    const before = await counts();
+    const r = await load(second.root);
+    expectComplete(r);
+    await expectTaskRows(first.root); // the first iteration's rows are kept
+    await expectTaskRows(second.root);
+    await expectNoDuplicates();
+    // exactly the new rows: one state, the subtasks and iterations under the new task_changed,
+    // the new plan, the new logs; the kept events log is not written again
+    const after = await counts();
+    const added = (t: string) => after[t] - before[t];
+    expect(added("TaskStates")).toBe(1);
+    expect(added("Tasks")).toBe(expectedTaskRows(second.root).length);
+    expect(added("TaskIterations")).toBe(expectedIterationRows(second.root).length);
+    const plan = expectedPlanRows(second.root);
+    expect(added("TaskPlanPackages")).toBe(plan.pkgs.length);
+    expect(added("TaskPlanPkgHash")).toBe(plan.hashes.length);
+    const kept = r.logs.find((l) => l.path === ev)!;
+    expect(kept).toMatchObject({ action: "unchanged", written: 0 });
+    const newLines = expectedLogs(second.root)
+      .filter((l) => l.path !== ev)
+      .reduce((n, l) => n + oracleLog(second.root, l).length, 0);
+    expect(added("TaskLogs")).toBe(newLines);
+    expect(r.rows.TaskLogs).toBe(newLines);
+  });
+
+  test("a half-written task (build running) loads, and the finished build completes it without duplicates", async () => {
+    const base = scratchDir("task");
+    const spec: TaskSpec = {
+      id: 340030,
+      state: "BUILDING",
+      try: 1,
+      iter: 1,
+      halfWritten: true,
+      subtasks: [{ type: "gear", generate: { name: "task-half-a", version: "1.0" } }, { type: "gear", generate: { name: "task-half-b", version: "2.0" } }],
+    };
+    const half = await makeTask(join(base, "half", "340030"), spec);
+    const r1 = await load(half.root);
+    expectComplete(r1);
+    await expectTaskRows(half.root);
+    // the same try/iter, finished: logs grew, status files and packages appeared
+    const done = await makeTask(join(base, "done", "340030"), { ...spec, state: "TESTED", halfWritten: false });
+    const r2 = await load(done.root);
+    expectComplete(r2);
+    await expectTaskRows(done.root);
+    await expectNoDuplicates();
+    // the half-written build log was extended, not written twice
+    const grown = r2.logs.filter((l) => l.action === "appended");
+    expect(grown.length).toBeGreaterThan(0);
+    // iterations with the same key and other values replaced the half-written ones
+    const [n] = await q<{ n: bigint }>(`SELECT count() AS n FROM TaskIterations WHERE task_id = 340030`);
+    expect(Number(n.n)).toBe(expectedIterationRows(done.root).length);
+  });
+
+  test("a task in state NEW loads without logs when the caller asks so (daemon)", async () => {
+    const t = await makeTask(join(scratchDir("task"), "340040"), { id: 340040, state: "NEW", subtasks: [{ type: "gear", generate: { name: "task-new", version: "1.0" } }, { type: "delete", package: "old-thing" }] });
+    const r = await loadTask(contextFor(db), { path: t.root, storeApprovals: false, storeLogsForNew: false });
+    expectComplete(r);
+    expect(r.logs).toEqual([]);
+    const st = expectedStateRow(t.root);
+    expect((await q(`SELECT task_state FROM TaskStates WHERE task_id = 340040`)).length).toBe(1);
+    expect(st.task_try).toBe(0);
+  });
+
+  test("approvals: a removed approval is revoked once; approve and disapprove by one user are not re-inserted", async () => {
+    const t = await makeTask(join(scratchDir("task"), "340050"), {
+      id: 340050,
+      state: "EPERM",
+      try: 1,
+      iter: 1,
+      subtasks: [{ type: "gear", generate: { name: "task-acl", version: "1.0" }, approvals: [{ user: "carol" }, { user: "dave" }], disapprovals: [{ user: "dave" }] }],
+    });
+    await load(t.root);
+    const rows = () => q<{ n: string; t: string; r: number }>("SELECT tapp_name AS n, toString(tapp_type) AS t, tapp_revoked AS r FROM TaskApprovals WHERE task_id = 340050 ORDER BY n, t, r");
+    expect(await rows()).toEqual([
+      { n: "carol", t: "approve", r: 0 },
+      { n: "dave", t: "approve", r: 0 },
+      { n: "dave", t: "disapprove", r: 0 },
+    ]);
+    await load(t.root);
+    expect((await rows()).length).toBe(3);
+    unlinkSync(join(t.root, "acl/approved/100/carol"));
+    await load(t.root);
+    await load(t.root);
+    expect(await rows()).toEqual([
+      { n: "carol", t: "approve", r: 0 },
+      { n: "carol", t: "approve", r: 1 },
+      { n: "dave", t: "approve", r: 0 },
+      { n: "dave", t: "disapprove", r: 0 },
+    ]);
+  });
+});
+
+describe("bad input", () => {
+  test("a path that is not a task: InputError naming it, nothing written", async () => {
+    const before = await counts();
+    await expect(load(scratchDir("not-a-task"))).rejects.toBeInstanceOf(InputError);
+    await expect(load(join(scratchDir("x"), "missing"))).rejects.toThrow(/not a directory|task\/id is missing/);
+    expect(await counts()).toEqual(before);
+  });
+
+  test("garbage files: what can be loaded is loaded, the rest is reported by file", async () => {
+    const t = await makeTask(join(scratchDir("task"), "340060"), {
+      id: 340060,
+      state: "TESTED",
+      try: 1,
+      iter: 1,
+      subtasks: [
+        { type: "gear", generate: { name: "task-junk-a", version: "1.0" } },
+        { type: "gear", generate: { name: "task-junk-b", version: "1.0" } },
+      ],
+      garbage: {
+        strayFiles: true,
+        emptyStatus: ["100/x86_64"],
+        missingStatus: ["200/i586"],
+        missingUserid: ["100"],
+        nevrWithoutTab: ["200"],
+        badAclHeader: ["100"],
+        corruptPkglist: true,
+        corruptInfoJson: true,
+      },
+    });
+    // a malformed acl header needs an approval to be malformed
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(join(t.root, "acl/approved/100/eve"), "2024-Mar-01 12:00:00 approved by eve\nno separator\n");
+    writeFileSync(join(t.root, "plan/add-bin"), "garbage line without tabs\n", { flag: "a" });
+    const r = await load(t.root);
+    expect(r.complete).toBe(false);
+    const why = r.skipped.map((s) => `${s.path.slice(t.root.length + 1)}: ${s.error}`);
+    expect(why.some((w) => w.startsWith("acl/approved/100/eve: approval file ignored"))).toBe(true);
+    expect(why.some((w) => w.startsWith("build/repo/") && w.includes("pkglist.task.xz: cannot read the header list"))).toBe(true);
+    expect(why.some((w) => w.startsWith("plan/add-bin: ignored line"))).toBe(true);
+    const notes = r.warnings.map((s) => s.path.slice(t.root.length + 1));
+    expect(notes).toContain("info.json");
+    expect(notes).toContain("gears/200/nevr");
+    // everything else is there: packages, iterations (missing userid, empty/missing status), logs
+    expect(r.packages.failed).toBe(0);
+    await expectTaskRows(t.root);
+    await expectNoDuplicates();
+  });
+
+  test("non-UTF-8 log lines are stored with \\xNN escapes, as the reference decodes them", async () => {
+    const t = await makeTask(join(scratchDir("task"), "340070"), { id: 340070, state: "TESTED", try: 1, iter: 1, subtasks: [{ type: "gear", generate: { name: "task-bin", version: "1.0" } }] });
+    // latin-1, KOI8-R, a NUL and a lone CR, as raw bytes (the fixture's binaryLogs writes UTF-8)
+    const { appendFileSync, statSync, utimesSync } = await import("node:fs");
+    const raw = (s: string) => Buffer.from(s, "latin1");
+    for (const [rel, bytes] of [
+      ["build/100/x86_64/log", raw("[00:00:14] latin-1: caf\xe9 \x00 end\r[00:00:15] after a lone CR\n")],
+      ["logs/events.1.1.log", raw("2024-Mar-01 12:59:00 :: koi8: \xf0\xd2\xc9\xd7\xc5\xd4\n")],
+    ] as const) {
+      const p = join(t.root, rel);
+      const m = statSync(p).mtime;
+      appendFileSync(p, bytes);
+      utimesSync(p, m, m);
+    }
+    const r = await load(t.root);
+    expectComplete(r);
+    await expectTaskRows(t.root); // every line equals the Python oracle's
+    const msgs = (await q<{ m: string }>("SELECT tlog_message AS m FROM TaskLogs WHERE tlog_hash IN (SELECT titer_buildlog_hash FROM TaskIterations WHERE task_id = 340070) ORDER BY tlog_line")).map((x) => x.m);
+    expect(msgs).toContain("latin-1: caf\\xe9 \x00 end");
+    expect(msgs).toContain("after a lone CR");
+    const [koi] = await q<{ m: string }>("SELECT tlog_message AS m FROM TaskLogs WHERE tlog_message LIKE 'koi8:%' LIMIT 1");
+    expect(koi.m).toBe("koi8: \\xf0\\xd2\\xc9\\xd7\\xc5\\xd4");
+  });
+
+  test("a truncated RPM in the build results is counted and named, the rest is loaded", async () => {
+    const t = await makeTask(join(scratchDir("task"), "340080"), {
+      id: 340080,
+      state: "TESTED",
+      try: 1,
+      iter: 1,
+      subtasks: [{ type: "gear", generate: { name: "task-trunc", version: "1.0", subpackages: ["libtask-trunc"] } }],
+      garbage: { truncatedRpm: true },
+    });
+    const r = await load(t.root);
+    expect(r.complete).toBe(false);
+    expect(r.packages.failed).toBe(1);
+    expect(r.skipped.length).toBe(1);
+    expect(r.skipped[0].path).toMatch(/build\/100\/x86_64\/rpms\/.*\.rpm$/);
+    expect(r.packages.parsed).toBe(r.packages.seen - 1);
+    // the iteration row lists the packages that could be read; the state row is written
+    await expectTaskRows(t.root);
+    expect((await q("SELECT task_id FROM TaskStates WHERE task_id = 340080")).length).toBe(1);
   });
 });

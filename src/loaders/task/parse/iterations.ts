@@ -25,6 +25,16 @@ export function parseChroot(fs: TaskFs, rel: string): bigint[] {
   return out;
 }
 
+/**
+ * Package files of srpm/ or rpms/. The reference took every entry and crashed on anything that
+ * was not an RPM; entries not named *.rpm are left out here, with a note.
+ */
+function rpmEntries(fs: TaskFs, rel: string): string[] {
+  const all = fs.list(rel);
+  for (const n of all) if (!n.endsWith(".rpm")) fs.warn(`${rel}/${n}`, "not an .rpm file; ignored");
+  return all.filter((n) => n.endsWith(".rpm"));
+}
+
 export function logHash(kind: string, taskId: number, subtaskId: number, taskTry: number, taskIter: number, arch: string): bigint {
   return mmhash(Buffer.from(`${kind}${taskId}${subtaskId}${taskTry}${taskIter}${arch}`, "utf8"));
 }
@@ -85,13 +95,13 @@ export function parseIterations(fs: TaskFs, state: TaskState, subtasks: TaskSubt
         srpm: "",
         rpms: [],
       };
-      const srpms = fs.list(`${d}/srpm`);
+      const srpms = rpmEntries(fs, `${d}/srpm`);
       if (srpms.length > 0) {
         it.status = "built";
         if (!srcPkgs.has(subtaskId)) srcPkgs.set(subtaskId, `${d}/srpm/${srpms[0]}`);
       }
       it.srpm = srcPkgs.get(subtaskId) ?? "";
-      const rpms = fs.list(`${d}/rpms`);
+      const rpms = rpmEntries(fs, `${d}/rpms`);
       if (rpms.length > 0) {
         it.status = "built";
         let byArch = binPkgs.get(subtaskId);
