@@ -1,5 +1,5 @@
 /** Table layouts (insertable columns and types), asked from the server once per table and cached. */
-import { quoteString } from "./sql";
+import { quoteIdent } from "./sql";
 import type { ColumnInfo, Db } from "./types";
 import { compileLayout, type LayoutColumn, type RowEncoder } from "./rowbinary";
 import { DbError } from "./errors";
@@ -11,14 +11,14 @@ export function describeTable(db: Db, table: string): Promise<ColumnInfo[]> {
   if (!perDb) cache.set(db, (perDb = new Map()));
   let found = perDb.get(table);
   if (!found) {
-    found = db
-      .query<{ name: string; type: string; default_kind: string }>(
-        `SELECT name, type, default_kind FROM system.columns WHERE database = currentDatabase() AND table = ${quoteString(table)} ORDER BY position`,
-      )
-      .then((rows) => {
-        if (rows.length === 0) throw new DbError(`table ${table} does not exist in database ${db.database}`, "run `altrepodb db init`");
-        return rows.map((r) => ({ name: r.name, type: r.type, defaultKind: r.default_kind }));
-      });
+    // DESCRIBE works on every server version and on temporary tables (system.columns does not)
+    found = db.query<{ name: string; type: string; default_type: string }>(`DESCRIBE TABLE ${quoteIdent(table)}`).then(
+      (rows) => rows.map((r) => ({ name: r.name, type: r.type, defaultKind: r.default_type })),
+      (e) => {
+        if (e instanceof DbError && e.code === 60) throw new DbError(`table ${table} does not exist in database ${db.database}`, "run `altrepodb db init`");
+        throw e;
+      },
+    );
     found.catch(() => perDb!.delete(table));
     perDb.set(table, found);
   }

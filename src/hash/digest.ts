@@ -94,11 +94,14 @@ export async function digestFile(path: string, algos: DigestName[]): Promise<Rec
 }
 
 /** Synchronous digestFile, for worker threads. */
+let syncBuffer: Uint8Array | undefined;
+
 export function digestFileSync(path: string, algos: DigestName[]): Record<DigestName, Uint8Array> {
   const d = createDigests(algos);
   const fd = openSync(path, "r");
   try {
-    const buf = new Uint8Array(DIGEST_CHUNK_SIZE);
+    // one buffer per thread: allocating (and zeroing) 1 MiB per call cost more than hashing small files
+    const buf = (syncBuffer ??= new Uint8Array(DIGEST_CHUNK_SIZE));
     for (;;) {
       const n = readSync(fd, buf, 0, buf.length, null);
       if (n === 0) break;

@@ -1,12 +1,16 @@
 /** Parses one RPM file into the encoded rows of every package table (runs inside a worker). */
-import { digestFileSync, toHex, type DigestName } from "../hash";
+import { digestBytes, digestFileSync, toHex, type DigestName } from "../hash";
 import { bytesEqual } from "../rpm";
 import { RowWriter, compileLayout, type RowEncoder } from "../db/rowbinary";
-import { extractSpecFrom, pkgHash as computePkgHash, readPackage, type RpmPackage } from "../rpm";
+import { buildPackageFromFile, extractSpecFrom, parsePackageBytes, pkgHash as computePkgHash, readPackage, type RpmPackage } from "../rpm";
 import { changelogRows, dependRows, fileRows, packageHashRow, packageRow, specfileRow } from "./rows";
 import type { EncodedTable, Layouts } from "./protocol";
 import type { PackageFile } from "./types";
+import { readFileSync, statSync } from "node:fs";
 import { basename } from "node:path";
+
+/** Files up to this size are read whole (one read for header and digests). */
+const WHOLE_FILE_LIMIT = 16 * 1024 * 1024;
 
 export class RowBuilder {
   private readonly encoders = new Map<string, RowEncoder>();
@@ -29,7 +33,9 @@ export class RowBuilder {
   }
 
   async load(file: PackageFile): Promise<{ pkgHash: bigint; md5: Uint8Array; tables: Record<string, EncodedTable>; warnings: string[] }> {
-    const pkg: RpmPackage = readPackage(file.path);
+    // small files are read once: the header is parsed from and the digests taken over the same bytes
+    const whole = statSync(file.path).size <= WHOLE_FILE_LIMIT ? readFileSync(file.path) : undefined;
+    const pkg: RpmPackage = whole ? buildPackageFromFile(parsePackageBytes(whole, file.path)) : readPackage(file.path);
     const hash = computePkgHash(pkg);
     const name = file.name ?? basename(file.path);
     const warnings: string[] = [];
@@ -46,7 +52,7 @@ export class RowBuilder {
     }
     // MD5 and SHA-256 are always taken from the file: a list that disagrees with it is reported
     const algos: DigestName[] = file.blake2b ? ["md5", "sha256"] : ["md5", "sha256", "blake2b"];
-    const d = digestFileSync(file.path, algos);
+    const d = whole ? digestBytes(whole, algos) : digestFileSync(file.path, algos);
     for (const k of ["md5", "sha256"] as const) {
       const listed = file[k];
       if (listed && !bytesEqual(listed, d[k])) throw new Error(`${k.toUpperCase()} in the lists (${toHex(listed)}) does not match the file (${toHex(d[k])})`);

@@ -2,7 +2,6 @@
  * Rows of one package (reference §1.6–§1.7), built from the RPM model. Text stays raw bytes:
  * valid UTF-8 as it is, anything else byte-exact.
  */
-import { fromHex } from "../hash";
 import type { ChangelogRow, DependRow, DependType, FileRow, PackageHashRow, PackageRow, SpecfileRow } from "../models/package";
 import { changelogEntries, fileClasses, pkgArch, pkgCs, splitPackager, type RpmDeps, type RpmPackage, type SpecFile } from "../rpm";
 
@@ -88,10 +87,24 @@ export function packageRow(pkg: RpmPackage, id: PackageIdentity): PackageRow {
   };
 }
 
+function nibble(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x61 && c <= 0x66) return c - 0x57;
+  if (c >= 0x41 && c <= 0x46) return c - 0x37;
+  return -1;
+}
+
 /** FILEDIGESTS hex → 16 raw bytes. Non-MD5 digests do not fit file_md5: they are left empty and counted. */
 function fileMd5(hex: Uint8Array, isMd5: boolean): Uint8Array {
-  if (hex.length === 0 || !isMd5) return EMPTY16;
-  return fromHex(new TextDecoder().decode(hex));
+  if (hex.length !== 32 || !isMd5) return EMPTY16;
+  const out = new Uint8Array(16);
+  for (let i = 0; i < 16; i++) {
+    const hi = nibble(hex[2 * i]);
+    const lo = nibble(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return EMPTY16;
+    out[i] = (hi << 4) | lo;
+  }
+  return out;
 }
 
 export interface FileRowsResult {
