@@ -3,7 +3,7 @@
  * `loadTask`, the function the CLI and the daemon call. Every table's rows are compared with
  * values derived independently from the files (tests/task/_task.ts, the Python log oracle).
  */
-import { beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { rmSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import type { Db } from "../../src/db";
@@ -24,6 +24,8 @@ import {
   pkgHashOf,
   sorted,
 } from "./_task";
+
+setDefaultTimeout(120_000);
 
 let db: Db;
 beforeAll(async () => {
