@@ -50,7 +50,10 @@ export async function keepConnected(o: KeepOptions): Promise<void> {
     const started = Date.now();
     let closeError: Error | undefined;
     const closed = new Promise<Error | undefined>((resolve) => {
-      conn.on("close", (err?: Error) => resolve(err ?? closeError));
+      conn.on("close", (err?: Error) => {
+        closeError ??= err;
+        resolve(closeError);
+      });
     });
     conn.on("error", (err: Error) => {
       closeError = err;
