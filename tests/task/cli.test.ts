@@ -1,0 +1,244 @@
+/**
+ * `altrepodb task load|clean` as a user runs them: a separate process with its own config and
+ * embedded database. Kill -9 at the worst moments, then run again: the end state is complete
+ * and has every row once.
+ */
+import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { appendFileSync, renameSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { scratchDir } from "../fixtures/_util";
+import { makeTask, type TaskResult } from "../fixtures/task";
+import { expectedIterationRows, expectedLogs, expectedTaskRows, oracleLog } from "./_task";
+
+setDefaultTimeout(300_000);
+
+const MAIN = join(import.meta.dir, "..", "..", "src", "cli", "main.ts");
+
+interface Run {
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(config: string, args: string[], env: Record<string, string> = {}): Run {
+  const r = Bun.spawnSync([process.execPath, MAIN, "-c", config, ...args], { env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe" });
+  return { code: r.exitCode, signal: r.signalCode ?? null, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+}
+
+/** Starts a load that stops at a hook point, and kills it with SIGKILL once it is there. */
+async function killAt(config: string, args: string[], point: string): Promise<void> {
+  const p = Bun.spawn([process.execPath, MAIN, "-c", config, ...args], { env: { ...process.env, ALTREPODB_TEST_TASK_HOOK: point }, stdout: "ignore", stderr: "pipe" });
+  const reader = p.stderr.getReader();
+  let seen = "";
+  const dec = new TextDecoder();
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    seen += dec.decode(value);
+    if (seen.includes(`altrepodb-hook ${point}`)) break;
+  }
+  expect(seen).toContain(`altrepodb-hook ${point}`);
+  p.kill("SIGKILL");
+  await p.exited;
+  expect(p.signalCode).toBe("SIGKILL");
+}
+
+function newConfig(): string {
+  const dir = scratchDir("task-cli");
+  const path = join(dir, "altrepodb.toml");
+  writeFileSync(path, `[database.embedded]\npath = "${join(dir, "db")}"\n[load]\nworkers = 2\n`);
+  expect(cli(path, ["db", "init"]).code).toBe(0);
+  return path;
+}
+
+function query(config: string, sql: string): Record<string, unknown>[] {
+  const r = cli(config, ["sql", sql, "--format", "JSONEachRow"]);
+  if (r.code !== 0) throw new Error(r.stderr);
+  return r.stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
+}
+
+const KEYS: Record<string, string> = {
+  Tasks: "task_id, subtask_id, task_changed, subtask_changed, subtask_deleted",
+  TaskStates: "task_changed, task_id, task_state, task_try",
+  TaskIterations: "task_id, subtask_id, subtask_arch, task_changed, titer_ts, titer_status, task_try, task_iter",
+  TaskChroots: "tch_chroot",
+  TaskLogs: "tlog_message, tlog_line, tlog_hash",
+  TaskPlanPackages: "tplan_hash, tplan_action, tplan_src_file, tplan_bin_file",
+  TaskPlanPkgHash: "tplan_hash, tplan_action, tplan_sha256",
+  TaskApprovals: "task_id, subtask_id, tapp_type, tapp_revoked, tapp_date, tapp_name",
+  Packages: "pkg_hash",
+  Files: "pkg_hash, file_hashname",
+  Depends: "pkg_hash, dp_name, dp_version, dp_flag, dp_type",
+  PackageHash: "pkgh_mmh",
+};
+
+/** Every table: no row twice; the task's rows are all there (few queries: each is a process). */
+function expectCompleteOnce(config: string, t: TaskResult): void {
+  const parts = Object.entries(KEYS).map(([table, key]) => `SELECT '${table}' AS t, count() AS n, uniqExact(${key}) AS u FROM ${table}`);
+  for (const r of query(config, parts.join(" UNION ALL "))) expect({ table: r.t, n: Number(r.n) }).toEqual({ table: r.t, n: Number(r.u) });
+  const [c] = query(
+    config,
+    `SELECT (SELECT count() FROM TaskStates WHERE task_id = ${t.id}) AS states, (SELECT count() FROM Tasks WHERE task_id = ${t.id}) AS tasks,
+            (SELECT count() FROM TaskIterations WHERE task_id = ${t.id}) AS iterations`,
+  );
+  expect({ states: Number(c.states), tasks: Number(c.tasks), iterations: Number(c.iterations) }).toEqual({
+    states: 1,
+    tasks: expectedTaskRows(t.root).length,
+    iterations: expectedIterationRows(t.root).length,
+  });
+  const logs = expectedLogs(t.root);
+  const got = new Map(query(config, `SELECT toString(tlog_hash) AS h, count() AS n FROM TaskLogs WHERE tlog_hash IN (${logs.map((l) => l.hash).join(",")}) GROUP BY tlog_hash`).map((r) => [r.h, Number(r.n)]));
+  for (const l of logs) expect({ log: l.path, n: got.get(String(l.hash)) }).toEqual({ log: l.path, n: oracleLog(t.root, l).length });
+}
+
+let task: TaskResult;
+let bigLogTask: TaskResult;
+beforeAll(async () => {
+  const base = scratchDir("task-cli-trees");
+  task = await makeTask(join(base, "340201"), {
+    id: 340201,
+    state: "DONE",
+    try: 1,
+    iter: 1,
+    subtasks: [
+      { type: "gear", generate: { name: "task-cli-a", version: "1.0", subpackages: ["libtask-cli-a"] }, approvals: [{ user: "alice" }] },
+      { type: "gear", generate: { name: "task-cli-b", version: "1.0", noarch: true } },
+    ],
+  });
+  // a build log of 250,000 lines: written in several batches
+  bigLogTask = await makeTask(join(base, "340202"), { id: 340202, state: "TESTED", try: 1, iter: 1, subtasks: [{ type: "gear", generate: { name: "task-cli-big", version: "1.0" } }] });
+  const log = join(bigLogTask.root, "build/100/x86_64/log");
+  const m = statSync(log).mtime;
+  const lines: string[] = [];
+  for (let i = 0; i < 250_000; i++) lines.push(`[00:${String(Math.floor(i / 6000) % 60).padStart(2, "0")}:${String(Math.floor(i / 100) % 60).padStart(2, "0")}] line ${i} of a long build`);
+  appendFileSync(log, lines.join("\n") + "\n");
+  utimesSync(log, m, m);
+}, 600_000);
+
+describe("task load from the command line", () => {
+  test("load, JSON report, second run writes nothing", () => {
+    const cfg = newConfig();
+    const r = cli(cfg, ["task", "load", task.root, "--json"]);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ taskId: 340201, state: "DONE", complete: true, skipped: [] });
+    expect(report.rows.TaskStates).toBe(1);
+    const again = cli(cfg, ["task", "load", `${task.root}/`, "--json"]);
+    expect(again.code).toBe(0);
+    const r2 = JSON.parse(again.stdout);
+    expect(Object.values(r2.rows).every((n) => n === 0)).toBe(true);
+    expectCompleteOnce(cfg, task);
+    const text = cli(cfg, ["task", "load", task.root]);
+    expect(text.stdout).toContain("task 340201 DONE");
+    expect(text.stdout).toContain("none (already loaded)");
+  });
+
+  test("usage, input and incomplete-load errors: messages and exit codes", () => {
+    const cfg = newConfig();
+    const bad = cli(cfg, ["task", "load", "/nonexistent/tasks/1"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("/nonexistent/tasks/1: not a directory");
+    expect(bad.stderr).not.toContain("    at ");
+    const notTask = cli(cfg, ["task", "load", scratchDir("empty")]);
+    expect(notTask.code).toBe(1);
+    expect(notTask.stderr).toContain("not a girar task directory: task/id is missing");
+    // one bad path among good ones: the good one is loaded, the exit code says not everything was
+    const mixed = cli(cfg, ["task", "load", "/nonexistent/x", task.root, "--json"]);
+    expect(mixed.code).toBe(1);
+    const lines = mixed.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    expect(lines[0]).toMatchObject({ path: "/nonexistent/x", complete: false });
+    expect(lines[1]).toMatchObject({ taskId: 340201, complete: true });
+    expect(cli(cfg, ["task", "load", task.root, "--backfill", "sometimes"]).code).toBe(2);
+    expect(cli(cfg, ["task", "load"]).code).toBe(2);
+  });
+
+  test("a truncated RPM: the task is loaded without it, exit code 1 naming the file", async () => {
+    const t = await makeTask(join(scratchDir("task-cli-trees"), "340203"), {
+      id: 340203,
+      state: "TESTED",
+      try: 1,
+      iter: 1,
+      subtasks: [{ type: "gear", generate: { name: "task-cli-trunc", version: "1.0", subpackages: ["libtask-cli-trunc"] } }],
+      garbage: { truncatedRpm: true },
+    });
+    const cfg = newConfig();
+    const r = cli(cfg, ["task", "load", t.root]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/skipped: .*build\/100\/x86_64\/rpms\/.*\.rpm: /);
+    expect(r.stderr).toContain("not loaded completely");
+    expect(query(cfg, "SELECT task_state FROM TaskStates WHERE task_id = 340203")).toEqual([{ task_state: "TESTED" }]);
+  });
+
+  for (const point of ["packages", "rows", "states"]) {
+    test(`killed with SIGKILL at "${point}", run again: complete, every row once`, async () => {
+      const cfg = newConfig();
+      await killAt(cfg, ["task", "load", task.root], point);
+      // the state row is written last: a killed load has none
+      expect(query(cfg, `SELECT task_id FROM TaskStates WHERE task_id = ${task.id}`)).toEqual([]);
+      const rerun = cli(cfg, ["task", "load", task.root]);
+      expect(rerun.stderr).not.toContain("ERROR");
+      expect(rerun.code).toBe(0);
+      expectCompleteOnce(cfg, task);
+    });
+  }
+
+  test("killed with SIGKILL in the middle of a 250,000-line log, run again: the log is complete, every line once", async () => {
+    const cfg = newConfig();
+    await killAt(cfg, ["task", "load", bigLogTask.root], "logs");
+    const [partial] = query(cfg, "SELECT count() AS n FROM TaskLogs");
+    expect(Number(partial.n)).toBeGreaterThan(0);
+    const rerun = cli(cfg, ["task", "load", bigLogTask.root, "--json"]);
+    expect(rerun.code).toBe(0);
+    const report = JSON.parse(rerun.stdout);
+    expect(report.logs.find((l: { path: string }) => l.path === "build/100/x86_64/log")).toMatchObject({ lines: 250_000 + 7 });
+    expectCompleteOnce(cfg, bigLogTask);
+  });
+
+  test("killed by the store's own crash points inside a package checkpoint, run again: every row once", () => {
+    const cfg = newConfig();
+    const killed = cli(cfg, ["task", "load", task.root], { ALTREPODB_CRASH_AT: "after-Packages" });
+    expect(killed.signal).toBe("SIGKILL");
+    expect(cli(cfg, ["task", "load", task.root]).code).toBe(0);
+    expectCompleteOnce(cfg, task);
+  });
+});
+
+describe("task clean from the command line", () => {
+  test("gone tasks become DELETED, differing states are listed, dry run writes nothing", async () => {
+    const cfg = newConfig();
+    const tasks = scratchDir("clean-tasks");
+    const mk = (id: number, state: "TESTED" | "EPERM" | "DONE") => makeTask(join(tasks, String(id)), { id, state, try: 1, iter: 1, subtasks: [{ type: "gear", generate: { name: `task-clean-${id}`, version: "1.0" } }] });
+    await mk(340301, "TESTED");
+    await mk(340302, "EPERM");
+    await mk(340303, "TESTED");
+    await mk(340304, "DONE");
+    for (const id of [340301, 340302, 340303, 340304]) expect(cli(cfg, ["task", "load", join(tasks, String(id))]).code).toBe(0);
+    renameSync(join(tasks, "340302"), join(scratchDir("elsewhere"), "340302")); // gone
+    writeFileSync(join(tasks, "340303", "task/state"), "FAILED\n"); // the DB has TESTED
+    renameSync(join(tasks, "340304"), join(scratchDir("elsewhere"), "340304")); // DONE: never touched
+
+    const dry = cli(cfg, ["task", "clean", tasks, "--dry-run", "--json"]);
+    expect(dry.code).toBe(0);
+    expect(JSON.parse(dry.stdout)).toMatchObject({ checked: 3, deleted: [340302], unclear: [{ taskId: 340303, db: "TESTED", fs: "FAILED" }], rows: 0 });
+    expect(query(cfg, "SELECT count() AS n FROM TaskStates WHERE task_state = 'DELETED'")).toEqual([{ n: "0" }]);
+
+    const real = cli(cfg, ["task", "clean", tasks]);
+    expect(real.code).toBe(0);
+    expect(real.stdout).toBe("340303\t@DB\tTESTED\t@FS\tFAILED\n");
+    expect(query(cfg, "SELECT task_id, task_message FROM TaskStates WHERE task_state = 'DELETED'")).toEqual([{ task_id: 340302, task_message: "task found as deleted by task_cleaner" }]);
+    // idempotent: a DELETED task is no longer open
+    const again = JSON.parse(cli(cfg, ["task", "clean", tasks, "--json"]).stdout);
+    expect(again.deleted).toEqual([]);
+    expect(again.checked).toBe(2);
+    const one = JSON.parse(cli(cfg, ["task", "clean", tasks, "--task", "340301", "--json"]).stdout);
+    expect(one).toMatchObject({ checked: 1, deleted: [], unclear: [] });
+    const closed = JSON.parse(cli(cfg, ["task", "clean", tasks, "--task", "340302", "--json"]).stdout);
+    expect(closed).toMatchObject({ checked: 0, notOpen: 340302 });
+    // an empty (unmounted?) tasks directory is refused
+    const empty = cli(cfg, ["task", "clean", scratchDir("empty-tasks")]);
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toContain("the tasks directory is empty");
+    expect(cli(cfg, ["task", "clean", tasks, "--task", "abc"]).code).toBe(2);
+  });
+});
