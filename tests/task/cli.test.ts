@@ -23,7 +23,7 @@ interface Run {
 
 function cli(config: string, args: string[], env: Record<string, string> = {}): Run {
   const r = Bun.spawnSync([process.execPath, MAIN, "-c", config, ...args], { env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe" });
-  return { code: r.exitCode, signal: r.signalCode ?? null, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+  return { code: r.exitCode, signal: r.signalCode ? String(r.signalCode) : null, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
 }
 
 /** Starts a load that stops at a hook point, and kills it with SIGKILL once it is there. */
