@@ -3,7 +3,8 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 export const REPO_ROOT = resolve(import.meta.dir, "..", "..");
-export const CORPUS = process.env.ALTREPODB_CORPUS ?? resolve(REPO_ROOT, "..", "shared", "corpus-real");
+/** The shared corpus, vendored into tests/corpus-real (origins in its README.md and MANIFEST.tsv). */
+export const CORPUS = process.env.ALTREPODB_CORPUS ?? resolve(REPO_ROOT, "tests", "corpus-real");
 export const CORPUS_RPM = join(CORPUS, "rpm");
 export const P10_PKGLIST = join(CORPUS, "aptrpm", "p10-x86_64-checkinstall", "base", "pkglist.classic.xz");
 export const P10_RELEASE = join(CORPUS, "aptrpm", "p10-x86_64-checkinstall", "base", "release");
