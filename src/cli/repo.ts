@@ -43,7 +43,8 @@ const load = defineCommand({
       const p = report.packages;
       console.log(`${report.branch} ${report.date}: ${p.seen} packages, ${p.known} already known, ${p.parsed} parsed, ${p.failed} failed in ${report.seconds.toFixed(2)} s`);
       console.log(`rows: ${Object.entries(report.rows).map(([t, n]) => `${t} ${n}`).join(", ")}`);
-      for (const f of report.failures) console.log(`failed: ${f.path}: ${f.error}`);
+      for (const f of report.failures.slice(0, 20)) console.log(`failed: ${f.path}: ${f.error}`);
+      if (report.failures.length > 20) console.log(`… and ${report.failures.length - 20} more failures (--json lists all)`);
     }
     if (report.failures.length) throw new RunFailed(`package set ${report.branch} ${report.date} is incomplete: ${report.failures.length} package(s) could not be loaded`);
   },
