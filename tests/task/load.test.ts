@@ -283,6 +283,35 @@ describe("reload rules", () => {
     expect(Number(n.n)).toBe(expectedIterationRows(done.root).length);
   });
 
+  test("a log whose content or mtime changed is rewritten; rows loaded before the journal existed are replaced", async () => {
+    const t = await makeTask(join(scratchDir("task"), "340035"), { id: 340035, state: "TESTED", try: 1, iter: 1, subtasks: [{ type: "gear", generate: { name: "task-relog", version: "1.0" } }] });
+    expectComplete(await load(t.root));
+    const { statSync, utimesSync, writeFileSync } = await import("node:fs");
+    // a build log's timestamps follow its mtime: touching it changes every row
+    const build = join(t.root, "build/100/x86_64/log");
+    const m = statSync(build).mtimeMs / 1000;
+    utimesSync(build, m + 100, m + 100);
+    // an events log rewritten with other content
+    const ev = join(t.root, "logs/events.1.1.log");
+    const em = statSync(ev).mtime;
+    writeFileSync(ev, "2024-Mar-01 13:00:00 :: rewritten\n");
+    utimesSync(ev, em, em);
+    const r = await load(t.root);
+    expectComplete(r);
+    expect(r.logs.find((l) => l.path === "build/100/x86_64/log")?.action).toBe("rewritten");
+    expect(r.logs.find((l) => l.path === "logs/events.1.1.log")?.action).toBe("rewritten");
+    await expectTaskRows(t.root);
+    await expectNoDuplicates();
+    // rows of a log written by an earlier loader (no journal entry): replaced, not duplicated
+    const srpmLog = expectedLogs(t.root).find((l) => l.path === "build/100/i586/srpm.log")!;
+    await db.command(`DELETE FROM altrepodb_task_logs WHERE tlog_hash = ${srpmLog.hash}`);
+    await db.command(`INSERT INTO TaskLogs SELECT tlog_hash, tlog_line, tlog_ts + 1, tlog_message FROM TaskLogs WHERE tlog_hash = ${srpmLog.hash}`);
+    const r2 = await load(t.root);
+    expect(r2.logs.find((l) => l.path === srpmLog.path)?.action).toBe("rewritten");
+    await expectTaskRows(t.root);
+    await expectNoDuplicates();
+  });
+
   test("a task in state NEW loads without logs when the caller asks so (daemon)", async () => {
     const t = await makeTask(join(scratchDir("task"), "340040"), { id: 340040, state: "NEW", subtasks: [{ type: "gear", generate: { name: "task-new", version: "1.0" } }, { type: "delete", package: "old-thing" }] });
     const r = await loadTask(contextFor(db), { path: t.root, storeApprovals: false, storeLogsForNew: false });
@@ -355,12 +384,16 @@ describe("bad input", () => {
     const { writeFileSync } = await import("node:fs");
     writeFileSync(join(t.root, "acl/approved/100/eve"), "2024-Mar-01 12:00:00 approved by eve\nno separator\n");
     writeFileSync(join(t.root, "plan/add-bin"), "garbage line without tabs\n", { flag: "a" });
+    // a directory where a file is expected: unreadable as a file
+    const { mkdirSync } = await import("node:fs");
+    mkdirSync(join(t.root, "task/message"));
     const r = await load(t.root);
     expect(r.complete).toBe(false);
     const why = r.skipped.map((s) => `${s.path.slice(t.root.length + 1)}: ${s.error}`);
     expect(why.some((w) => w.startsWith("acl/approved/100/eve: approval file ignored"))).toBe(true);
     expect(why.some((w) => w.startsWith("build/repo/") && w.includes("pkglist.task.xz: cannot read the header list"))).toBe(true);
     expect(why.some((w) => w.startsWith("plan/add-bin: ignored line"))).toBe(true);
+    expect(why).toContain("task/message: is a directory, expected a file");
     const notes = r.warnings.map((s) => s.path.slice(t.root.length + 1));
     expect(notes).toContain("info.json");
     expect(notes).toContain("gears/200/nevr");
