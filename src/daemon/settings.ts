@@ -3,7 +3,7 @@
  * Anything wrong is a ConfigError naming file:line:key, so the daemon refuses to start (exit 2)
  * or, on SIGHUP, keeps the configuration it has.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import * as v from "valibot";
@@ -15,6 +15,18 @@ import { parseSchedule, type Schedule } from "./schedule";
 import type { ServiceModule } from "./types";
 
 export type Registry = Readonly<Record<string, ServiceModule>>;
+
+/** Where the systemd unit's StateDirectory= and RuntimeDirectory= are. */
+export const SYSTEM_STATE_DIR = "/var/lib/altrepodb";
+export const SYSTEM_RUNTIME_DIR = "/run/altrepodb";
+
+function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
 
 export interface ServiceSettings {
   name: string;
@@ -85,8 +97,13 @@ export function resolveDaemonSettings(config: Config, registry: Registry, env: R
   };
 
   const d = file.daemon;
-  const stateDir = resolve(expandHome(d.state_dir || env.STATE_DIRECTORY?.split(":")[0] || join(env.XDG_STATE_HOME || join(homedir(), ".local", "state"), "altrepodb")));
-  const runtime = env.RUNTIME_DIRECTORY?.split(":")[0];
+  // systemd's StateDirectory=/RuntimeDirectory= (the unit sets them); an admin's shell has no such
+  // variables, so the same directories are also found by their standard paths
+  const dirOf = (v: string | undefined, standard: string) => v?.split(":")[0] || (isDir(standard) ? standard : undefined);
+  const stateDir = resolve(
+    expandHome(d.state_dir || dirOf(env.STATE_DIRECTORY, SYSTEM_STATE_DIR) || join(env.XDG_STATE_HOME || join(env.HOME || homedir(), ".local", "state"), "altrepodb")),
+  );
+  const runtime = dirOf(env.RUNTIME_DIRECTORY, SYSTEM_RUNTIME_DIR);
   const statusFile = resolve(expandHome(d.status_file || (runtime ? join(runtime, "status.json") : join(stateDir, "status.json"))));
   const n = file.notifier;
   const notifier: NotifierSettings = {

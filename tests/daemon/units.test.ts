@@ -197,3 +197,36 @@ describe("sd_notify", () => {
     expect(watchdogIntervalMs({ WATCHDOG_USEC: "30000000", WATCHDOG_PID: "1" })).toBeUndefined();
   });
 });
+
+describe("systemd unit (contrib/altrepodb.service)", () => {
+  const unitPath = join(import.meta.dir, "..", "..", "contrib", "altrepodb.service");
+  const text = require("node:fs").readFileSync(unitPath, "utf8") as string;
+  const keys = new Map<string, string>();
+  for (const l of text.split("\n")) {
+    const m = /^([A-Za-z]+)=(.*)$/.exec(l);
+    if (m) keys.set(m[1], m[2]);
+  }
+
+  test("Type=notify with watchdog, reload by SIGHUP, stop timeout above the default grace, runs the daemon", () => {
+    expect(keys.get("Type")).toBe("notify");
+    expect(keys.get("NotifyAccess")).toBe("main");
+    expect(Number(keys.get("WatchdogSec"))).toBeGreaterThan(0);
+    expect(keys.get("ExecReload")).toBe("/bin/kill -HUP $MAINPID");
+    expect(keys.get("ExecStart")).toMatch(/^\/usr\/bin\/altrepodb .*daemon$/);
+    expect(Number(keys.get("TimeoutStopSec"))).toBeGreaterThan(30);
+    expect(keys.get("RuntimeDirectory")).toBe("altrepodb");
+    expect(keys.get("StateDirectory")).toBe("altrepodb");
+    expect(keys.get("RestartPreventExitStatus")).toBe("2");
+  });
+
+  test.skipIf(!Bun.which("systemd-analyze"))("systemd-analyze verify finds nothing wrong", () => {
+    const dir = scratch("unit");
+    const copy = join(dir, "altrepodb.service");
+    writeFileSync(copy, text.replace(/^ExecStart=\S+/m, "ExecStart=/bin/true"));
+    const r = Bun.spawnSync(["systemd-analyze", "verify", copy], { stdout: "pipe", stderr: "pipe" });
+    const complaints = (r.stdout.toString() + r.stderr.toString())
+      .split("\n")
+      .filter((l) => l.includes("altrepodb.service") && !/Failed to (create|add)|not found/i.test(l));
+    expect(complaints).toEqual([]);
+  });
+});
