@@ -55,7 +55,7 @@ export async function run(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   if (args.length === 0 || args.includes("--help") || args.includes("-h")) {
-    const [cmd, parent] = await resolveChain(main, args);
+    const [cmd, parent] = await resolveChain(main as unknown as CommandDef, args);
     await showUsage(cmd, parent);
     return args.length === 0 ? EXIT.usage : EXIT.ok;
   }
@@ -64,7 +64,7 @@ export async function run(argv: string[]): Promise<number> {
     return process.exitCode ? Number(process.exitCode) : EXIT.ok;
   } catch (e) {
     if (isUsageError(e)) {
-      const [cmd, parent] = await resolveChain(main, args);
+      const [cmd, parent] = await resolveChain(main as unknown as CommandDef, args);
       await showUsage(cmd, parent);
     }
     log.error(describeError(e));

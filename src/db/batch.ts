@@ -50,7 +50,10 @@ export class BatchWriter {
 
   /** Declares the tables (in flush order) and reads their layouts from the database. */
   static async open(db: Db, tables: readonly (string | TableSpec)[], limits: BatchLimits = {}): Promise<BatchWriter> {
-    const w = new BatchWriter(db, limits, (table, data) => ({ dedupToken: dedupToken(table, data) }));
+    // the salt makes tokens unique per writer: a retry of a batch is recognised, but the same
+    // rows sent again by a later run (after a delete, say) are not mistaken for a retry
+    const salt = randomSalt();
+    const w = new BatchWriter(db, limits, (table, data) => ({ dedupToken: dedupToken(table, data, salt) }));
     for (const t of tables) {
       const spec = typeof t === "string" ? { table: t } : t;
       const encoder = await tableEncoder(db, spec.table, spec.columns);
@@ -72,9 +75,9 @@ export class BatchWriter {
   }
 
   /** Adds one row object. Resolves when the batch has room again. */
-  add(table: string, row: Record<string, unknown>): Promise<void> | undefined {
+  add(table: string, row: object): Promise<void> | undefined {
     const p = this.pending(table);
-    p.encoder.encode(p.writer, row);
+    p.encoder.encode(p.writer, row as Record<string, unknown>);
     p.rows++;
     return this.maybeFlush(p);
   }
@@ -127,9 +130,13 @@ export class BatchWriter {
   }
 }
 
-/** A deterministic token: the same batch sent again is recognised by the server. */
-export function dedupToken(table: string, data: Uint8Array): string {
-  return `${table}:${createHash("sha256").update(data).digest("hex")}`;
+/** A token for one batch: the same batch retried under the same salt is recognised by the server. */
+export function dedupToken(table: string, data: Uint8Array, salt: string): string {
+  return `${salt}:${table}:${createHash("sha256").update(data).digest("hex")}`;
+}
+
+function randomSalt(): string {
+  return createHash("sha256").update(`${process.pid}:${Date.now()}:${Math.random()}`).digest("hex").slice(0, 16);
 }
 
 /** Inserts an array of row objects into one table in one batch. */
@@ -139,6 +146,6 @@ export async function insertRows(db: Db, table: string, rows: readonly Record<st
   const w = new RowWriter();
   for (const r of rows) enc.encode(w, r);
   const data = w.bytes();
-  await db.insertRowBinary(table, enc.columns, data, { dedupToken: dedupToken(table, data) });
+  await db.insertRowBinary(table, enc.columns, data, { dedupToken: dedupToken(table, data, randomSalt()) });
   return rows.length;
 }

@@ -3,6 +3,7 @@
  * requests with a named error and is replaced, so one bad file cannot stall a load.
  */
 import type { FromWorker, Layouts, ToWorker } from "./protocol";
+import type { PackageFile } from "./types";
 
 type Pending = { resolve: (m: FromWorker) => void; msg: ToWorker & { id: number } };
 
@@ -16,6 +17,9 @@ function workerUrl(): string | URL {
   // relative to the entry points' common root (src/); tests/build checks it.
   return import.meta.path.startsWith("/$bunfs") ? "./packages/worker.ts" : new URL("./worker.ts", import.meta.url);
 }
+
+/** A request without its id (the pool numbers them). */
+export type Request = { type: "identify"; path: string } | { type: "load"; file: PackageFile };
 
 export class WorkerPool {
   private readonly slots: Slot[] = [];
@@ -73,7 +77,7 @@ export class WorkerPool {
     for (const s of this.slots) s.worker.postMessage({ type: "sources", hashes } satisfies ToWorker);
   }
 
-  request(msg: Omit<Extract<ToWorker, { id: number }>, "id">): Promise<FromWorker> {
+  request(msg: Request): Promise<FromWorker> {
     const slot = this.slots.reduce((a, b) => (b.inFlight.size < a.inFlight.size ? b : a));
     const id = this.nextId++;
     const full = { ...msg, id } as Extract<ToWorker, { id: number }>;

@@ -545,7 +545,9 @@ export async function runConformance(name: string, open: () => Promise<Db>, caps
         w.add("bw_order_a", { id: 3, s: "c" });
         await w.close();
         expect(rec.inserts.map((i) => i.table)).toEqual(["bw_order_b", "bw_order_a", "bw_order_a"]);
-        for (const i of rec.inserts) expect(i.opts?.dedupToken).toMatch(new RegExp(`^${i.table}:[0-9a-f]{64}$`));
+        for (const i of rec.inserts) expect(i.opts?.dedupToken).toMatch(new RegExp(`^[0-9a-f]{16}:${i.table}:[0-9a-f]{64}$`));
+        // one writer, one salt: tokens differ only by table and data
+        expect(new Set(rec.inserts.map((i) => i.opts?.dedupToken?.split(":")[0])).size).toBe(1);
         expect(w.counts).toEqual({ bw_order_b: 1, bw_order_a: 3 });
       });
 
@@ -579,11 +581,12 @@ export async function runConformance(name: string, open: () => Promise<Db>, caps
         expect(await db.query("SELECT id, tags, n FROM ir_b")).toEqual([{ id: 5, tags: ["t"], n: 9n }]);
       });
 
-      test("dedupToken is deterministic per table and data", () => {
-        const a = dedupToken("T", new Uint8Array([1, 2]));
-        expect(a).toBe(dedupToken("T", new Uint8Array([1, 2])));
-        expect(a).not.toBe(dedupToken("T", new Uint8Array([1, 3])));
-        expect(a).not.toBe(dedupToken("U", new Uint8Array([1, 2])));
+      test("dedupToken is deterministic per salt, table and data", () => {
+        const a = dedupToken("T", new Uint8Array([1, 2]), "s1");
+        expect(a).toBe(dedupToken("T", new Uint8Array([1, 2]), "s1"));
+        expect(a).not.toBe(dedupToken("T", new Uint8Array([1, 3]), "s1"));
+        expect(a).not.toBe(dedupToken("U", new Uint8Array([1, 2]), "s1"));
+        expect(a).not.toBe(dedupToken("T", new Uint8Array([1, 2]), "s2"));
       });
     });
   });

@@ -99,12 +99,16 @@ describe("embedded only", () => {
     expect((await db.query<{ value: string }>("SELECT value FROM system.settings WHERE name = 'insert_deduplication_token'"))[0].value).toBe("");
   });
 
-  test("insertRows sent twice with the same rows (a retried load) inserts once", async () => {
+  test("a retried batch (same token) inserts once; the same rows sent again later are not taken for a retry", async () => {
     const db = await fresh();
     await db.command("CREATE TABLE dedup_rows (id UInt32) ENGINE = MergeTree ORDER BY id SETTINGS non_replicated_deduplication_window = 100");
-    // insertRows needs src/db/layout.ts, which works on the embedded engine
+    const data = new Uint8Array([1, 0, 0, 0, 2, 0, 0, 0]);
+    await db.insertRowBinary("dedup_rows", ["id"], data, { dedupToken: "run1:dedup_rows:x" });
+    await db.insertRowBinary("dedup_rows", ["id"], data, { dedupToken: "run1:dedup_rows:x" });
+    expect((await db.query("SELECT count() AS n FROM dedup_rows"))[0]).toEqual({ n: 2n });
+    // insertRows salts its token per call: a later run re-sending the rows (after a delete) is written
     const rows = [{ id: 1 }, { id: 2 }];
-    await insertRows(db, "dedup_rows", rows);
+    await db.command("DELETE FROM dedup_rows WHERE 1");
     await insertRows(db, "dedup_rows", rows);
     expect((await db.query("SELECT count() AS n FROM dedup_rows"))[0]).toEqual({ n: 2n });
   });

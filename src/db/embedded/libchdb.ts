@@ -62,7 +62,7 @@ export class ChdbConnection {
   ) {
     const args = ["clickhouse", `--path=${dataDir}`].map((s) => Buffer.from(s + "\0"));
     const argv = new BigUint64Array(args.map((b) => BigInt(ptr(b))));
-    this.handle = lib.symbols.chdb_connect(args.length, ptr(argv));
+    this.handle = lib.symbols.chdb_connect(args.length, ptr(argv)) as Pointer | null;
     if (!this.handle || !read.ptr(this.handle, 0)) {
       this.handle = null;
       throw new DbError(
