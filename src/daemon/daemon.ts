@@ -7,9 +7,9 @@
  * configuration again; on an error keep the running one (and log why); otherwise restart the
  * services whose settings changed.
  */
-import { loadConfig, type Config } from "../config";
+import { loadConfig, secretsOf, type Config } from "../config";
 import { openDb } from "../db";
-import { logger, type Logger } from "../log";
+import { logger, setupLogging, type Logger } from "../log";
 import { VERSION } from "../version";
 import { DbProvider, type OpenDb } from "./db-provider";
 import { Notifier } from "./notifier";
@@ -67,7 +67,8 @@ export class Daemon {
   async start(): Promise<void> {
     this.log.info("starting", { version: VERSION, config: this.config.source ?? "(defaults)", services: this.settings.services.map((s) => s.name).join(","), status_file: this.settings.statusFile });
     this.writeStatusNow();
-    if (!(await this.db.healthy())) this.log.warn("database unavailable at start; messages wait until it answers", { error: this.db.state.error });
+    // an unavailable database is logged by the provider; messages then wait until it answers
+    await this.db.healthy();
     this.notifier.start();
     for (const s of this.settings.services) this.startRunner(s);
     this.state = "running";
@@ -79,19 +80,22 @@ export class Daemon {
     this.log.info("daemon started");
   }
 
-  private startRunner(s: DaemonSettings["services"][number]): void {
-    const r = new ServiceRunner({
-      settings: s,
-      broker: this.settings.broker,
-      config: () => this.config,
-      db: this.db,
-      notifier: this.notifier,
-      log: this.log.child(s.name),
-      flushBuffers: this.settings.flushBuffers,
-      restartDelayMs: this.settings.restartDelayMs,
-      restartDelayMaxMs: this.settings.restartDelayMaxMs,
-      onChange: () => this.statusChanged(),
-    });
+  private startRunner(s: DaemonSettings["services"][number], previous?: ServiceRunner): void {
+    const r = new ServiceRunner(
+      {
+        settings: s,
+        broker: this.settings.broker,
+        config: () => this.config,
+        db: this.db,
+        notifier: this.notifier,
+        log: this.log.child(s.name),
+        flushBuffers: this.settings.flushBuffers,
+        restartDelayMs: this.settings.restartDelayMs,
+        restartDelayMaxMs: this.settings.restartDelayMaxMs,
+        onChange: () => this.statusChanged(),
+      },
+      previous,
+    );
     this.runners.set(s.name, r);
     r.start();
   }
@@ -116,6 +120,7 @@ export class Daemon {
       sdNotify(`READY=1\nSTATUS=reload failed: ${(e as Error).message.slice(0, 200)}`, this.opts.env);
       return false;
     }
+    setupLogging({ secrets: secretsOf(config) });
     this.state = "reloading";
     this.statusChanged();
     if (JSON.stringify(config.database) !== JSON.stringify(this.config.database)) {
@@ -132,15 +137,17 @@ export class Daemon {
     }
     const wanted = new Map(settings.services.map((s) => [s.name, s]));
     const stops: Promise<void>[] = [];
+    const replaced = new Map<string, ServiceRunner>();
     for (const [name, r] of this.runners) {
       const next = wanted.get(name);
       if (next && !brokerChanged && next.fingerprint === r.settings.fingerprint) continue;
       this.log.info(next ? "restarting service with new settings" : "stopping removed service", { service: name });
       this.runners.delete(name);
+      replaced.set(name, r);
       stops.push(r.stop(old.shutdownGraceMs));
     }
     await Promise.all(stops);
-    for (const s of settings.services) if (!this.runners.has(s.name)) this.startRunner(s);
+    for (const s of settings.services) if (!this.runners.has(s.name)) this.startRunner(s, replaced.get(s.name));
     clearInterval(this.statusTimer);
     this.statusTimer = setInterval(() => this.writeStatusNow(), this.settings.statusIntervalMs);
     this.state = "running";

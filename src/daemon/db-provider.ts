@@ -25,12 +25,11 @@ export class DbProvider {
     this.opening ??= this.open()
       .then((db) => {
         this.db = db;
-        this.state = { healthy: true };
-        this.log.info("database opened", { database: db.database, driver: db.kind });
+        this.log.debug("database opened", { database: db.database, driver: db.kind });
         return db;
       })
       .catch((e) => {
-        this.state = { healthy: false, error: (e as Error).message };
+        this.mark(false, (e as Error).message);
         throw e;
       })
       .finally(() => {
@@ -44,14 +43,22 @@ export class DbProvider {
     try {
       const db = await this.get();
       await db.query("SELECT 1");
-      this.state = { healthy: true };
+      this.mark(true);
       return true;
     } catch (e) {
-      this.state = { healthy: false, error: (e as Error).message };
+      this.mark(false, (e as Error).message);
       this.log.debug("database health check failed", { error: (e as Error).message });
       await this.reset();
       return false;
     }
+  }
+
+  /** Logs the transitions only: one line when the database goes away, one when it is back. */
+  private mark(healthy: boolean, error?: string): void {
+    const was = this.state.healthy;
+    this.state = healthy ? { healthy } : { healthy, error };
+    if (healthy && was !== true) this.log.info(was === false ? "database answers again" : "database ready");
+    if (!healthy && was !== false) this.log.warn("database unavailable", { error });
   }
 
   async reset(): Promise<void> {

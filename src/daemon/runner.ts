@@ -81,9 +81,18 @@ export class ServiceRunner {
   private lastRunResult: string | undefined;
   private scheduledRun: Promise<void> | undefined;
 
-  constructor(private readonly deps: RunnerDeps) {
+  /** `previous`: the runner this one replaces on a reload; its counters carry over. */
+  constructor(
+    private readonly deps: RunnerDeps,
+    previous?: ServiceRunner,
+  ) {
     this.s = deps.settings;
     this.log = deps.log;
+    if (previous) {
+      Object.assign(this.counters, previous.counters);
+      this.lastError = previous.lastError;
+      this.lastDoneAt = previous.lastDoneAt;
+    }
   }
 
   get name(): string {

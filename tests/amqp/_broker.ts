@@ -55,12 +55,12 @@ export function brokerOptions(vhost: string, over: Partial<BrokerOptions> = {}):
 }
 
 /** Polls `check` every 50 ms until it is truthy or `ms` passed; returns its last value. */
-export async function until<T>(check: () => T | Promise<T>, ms = 15_000, what = "condition"): Promise<T> {
+export async function until<T>(check: () => T | Promise<T>, ms = 15_000, what = "condition"): Promise<Exclude<T, undefined | null | false | 0 | "">> {
   const end = Date.now() + ms;
   let last: T;
   for (;;) {
     last = await check();
-    if (last) return last;
+    if (last) return last as Exclude<T, undefined | null | false | 0 | "">;
     if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await Bun.sleep(50);
   }

@@ -1,11 +1,13 @@
 /** Connecting: options, TLS with CA and client certificate, heartbeats, reconnect after the broker drops us. */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createServer, type TLSSocket } from "node:tls";
 import { BrokerUnavailable, connectArgs, connectBroker, describeBroker, keepConnected } from "../../src/amqp";
 import { log } from "../../src/log";
 import { BROKER_UP, brokerOptions, dropConnections, makeVhost, until } from "./_broker";
+
+setDefaultTimeout(60_000);
 
 function openssl(...args: string[]): void {
   const r = Bun.spawnSync(["openssl", ...args], { stdout: "pipe", stderr: "pipe" });
@@ -59,7 +61,7 @@ describe("TLS handshake against a TLS listener", () => {
     { cert: readFileSync(certs.serverCert), key: readFileSync(certs.serverKey), ca: readFileSync(certs.ca), requestCert: true, rejectUnauthorized: false },
     (s: TLSSocket) => {
       s.once("data", (d) => {
-        seen.push({ header: d.subarray(0, 4).toString(), clientCN: s.getPeerCertificate()?.subject?.CN, authorized: s.authorized });
+        seen.push({ header: Buffer.from(d).subarray(0, 4).toString(), clientCN: String(s.getPeerCertificate()?.subject?.CN), authorized: s.authorized });
         s.destroy();
       });
     },

@@ -1,8 +1,10 @@
 /** The service topology: what is declared, and that it works on the real broker. */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import type { ChannelModel, ConfirmChannel } from "amqplib";
 import { connectBroker, deadQueueName, declareTopology, delayQueueName, planTopology, publishConfirmed, type ServiceTopology } from "../../src/amqp";
 import { BROKER_UP, brokerOptions, makeVhost, until } from "./_broker";
+
+setDefaultTimeout(60_000);
 
 const topo = (over: Partial<ServiceTopology> = {}): ServiceTopology => ({
   queue: "svc-q",

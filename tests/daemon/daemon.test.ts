@@ -3,19 +3,22 @@
  * database, through the selftest service: acks after the write, retries through delay queues,
  * dead letters with reasons, database outages, notifications, schedules, reload and drain.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../../src/config";
 import { Daemon } from "../../src/daemon/daemon";
 import { HEADER } from "../../src/daemon/headers";
 import { Notifier } from "../../src/daemon/notifier";
-import { SELFTEST_TABLE } from "../../src/daemon/services/selftest";
+import { REGISTRY } from "../../src/daemon/services";
+import { selftest, SELFTEST_TABLE } from "../../src/daemon/services/selftest";
 import type { DaemonStatus } from "../../src/daemon/status";
 import type { Db } from "../../src/db";
 import { testDb } from "../helpers/db";
 import { BROKER_UP, brokerOptions, makeVhost, until } from "../amqp/_broker";
 import { daemonConfig, daemonConfigText, FlakyDb, recordingLogger, scratch, TestClient, type Recorded } from "./_daemon";
+
+setDefaultTimeout(60_000);
 
 let vh: ReturnType<typeof makeVhost>;
 let client: TestClient;
@@ -244,6 +247,53 @@ describe.skipIf(!BROKER_UP)("daemon (in process, selftest service)", () => {
     await until(() => d.service().done === 1, 10_000, "a message after reload");
     await d.daemon.stop();
   });
+});
+
+describe.skipIf(!BROKER_UP)("daemon (in process, two services)", () => {
+  test("a service that cannot start is restarted with backoff and reported; the other one keeps working", async () => {
+    const stateDir = scratch("dstate");
+    const n = ++seq;
+    const config = daemonConfig(
+      vh.vhost,
+      stateDir,
+      `[services.selftest]\nqueue = "good-${n}-q"\nexchange = "good-${n}-ex"\n` + `[services.broken]\nqueue = "bad-${n}-q"\nexchange = "missing-${n}-ex"\ndeclare_exchange = false\n`,
+    );
+    const registry = { ...REGISTRY, broken: { ...selftest, name: "broken" } };
+    const lines: Recorded[] = [];
+    const alerts = await client.tap("test.notify", "service_error.warning", `svcerr-${n}`);
+    const flaky = new FlakyDb(db); // its close() leaves the shared test database open
+    const daemon = new Daemon({ config, registry, openDb: async () => flaky, log: recordingLogger(lines), env: {} });
+    await daemon.start();
+    const svc = (name: string) => daemon.status().services.find((s) => s.name === name)!;
+    await until(() => svc("broken").restarts >= 3, 10_000, "three restarts of the broken service");
+    expect(svc("broken").last_error?.message).toContain(`exchange missing-${n}-ex does not exist`);
+    expect(["failed", "starting"]).toContain(svc("broken").state);
+    const delays = lines.filter((l) => l.tag === "daemon:broken" && l.msg === "service failed; restarting").map((l) => Number(l.fields?.restart_in_ms));
+    expect(delays[2]).toBeGreaterThan(delays[0]);
+    await client.publish(`good-${n}-ex`, "selftest.run", { id: `iso-${n}` });
+    await until(() => svc("selftest").done === 1, 10_000, "the healthy service to work");
+    const notes = await until(async () => {
+      const all = await client.drain(alerts);
+      return all.length ? all : undefined;
+    }, 5000, "service error notifications");
+    expect(JSON.parse(notes[0].body)).toMatchObject({ subject: "broken", type: "SERVICE_ERROR", severity: "WARNING", event: "service-error" });
+    // the exchange appears: the next restart succeeds
+    await client.ch.assertExchange(`missing-${n}-ex`, "topic", { durable: true });
+    await until(() => svc("broken").state === "running", 10_000, "the broken service to recover");
+    await daemon.stop();
+  });
+
+  test("publish_on_done republishes the processed message with its routing key (confirmed)", async () => {
+    const d = await startDaemon(`publish_on_done = true\ndone_exchange = "test.uploaded"\n`);
+    const tap = await client.tap("test.uploaded", "#", `uploaded-${d.queue}`);
+    await client.publish(d.exchange, "selftest.run", { id: `pod-${d.queue}` }, { messageId: "pod-1" });
+    const got = await until(async () => {
+      const all = await client.drain(tap);
+      return all.length ? all : undefined;
+    }, 10_000, "the done message");
+    expect(got[0]).toMatchObject({ key: "selftest.run", body: JSON.stringify({ id: `pod-${d.queue}` }) });
+    await d.daemon.stop();
+  }, 30_000);
 });
 
 describe.skipIf(!BROKER_UP)("notifier", () => {

@@ -4,7 +4,7 @@
  * daemon process with both services, killed with -9 in the middle of the loads and restarted —
  * every message must end done exactly once in the database.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as v from "valibot";
@@ -21,6 +21,8 @@ import { makeTask, type TaskSpec } from "../fixtures/task";
 import { edgeSnapshot, migratedDb } from "../repo/_snapshot";
 import { BROKER_UP, makeVhost, until } from "../amqp/_broker";
 import { daemonConfigText, TestClient } from "./_daemon";
+
+setDefaultTimeout(60_000);
 
 const ROOT = join(import.meta.dir, "..", "..");
 const CLI = process.env.ALTREPODB_TEST_BINARY ? [join(ROOT, process.env.ALTREPODB_TEST_BINARY)] : [process.execPath, join(ROOT, "src/cli/main.ts")];

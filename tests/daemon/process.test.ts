@@ -5,7 +5,7 @@
  * and `amqpfire`. Every daemon gets its own data directory; results are read with
  * `altrepodb sql` after it exited (the embedded database allows one process per directory).
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
@@ -14,6 +14,8 @@ import { BROKER_UP, makeVhost, rabbitmqctl, until } from "../amqp/_broker";
 import { daemonConfigText, scratch, TestClient } from "./_daemon";
 import { sockaddrUn } from "../../src/daemon/systemd";
 import { dlopen, FFIType, ptr } from "bun:ffi";
+
+setDefaultTimeout(60_000);
 
 const ROOT = join(import.meta.dir, "..", "..");
 const CLI = process.env.ALTREPODB_TEST_BINARY ? [join(ROOT, process.env.ALTREPODB_TEST_BINARY)] : [process.execPath, join(ROOT, "src/cli/main.ts")];
@@ -297,6 +299,43 @@ describe.skipIf(!BROKER_UP)("daemon process", () => {
     expect(gone.out).toContain(`NOT RUNNING (process ${p.pid} is gone`);
     expect(gone.err).toContain("daemon is not running");
   }, 60_000);
+
+  test("SIGHUP: a broken config is logged and the running one kept; a good one restarts the changed service", async () => {
+    const s = setup();
+    const p = spawnDaemon(s);
+    await running(s, p);
+    const good = readFileSync(s.cfg, "utf8");
+    writeFileSync(s.cfg, good.replace("max_attempts = 3", "max_attempts = 3\nworkerz = 2"));
+    p.kill("SIGHUP");
+    await until(() => logsOf(s).includes("configuration reload failed; keeping the running configuration"), 10_000, "the refused reload");
+    expect(logsOf(s)).toContain("services.selftest.workerz: unknown key");
+    await client.publish(s.exchange, "selftest.run", { id: "hup-1" });
+    await until(() => statusOf(s)?.services[0].done === 1, 10_000, "a message with the old config");
+    writeFileSync(s.cfg, good.replace("max_attempts = 3", "max_attempts = 3\nworkers = 2"));
+    p.kill("SIGHUP");
+    await until(() => statusOf(s)?.services[0].workers === 2 && statusOf(s)?.services[0].state === "running", 10_000, "the restarted service");
+    await client.publish(s.exchange, "selftest.run", { id: "hup-2" });
+    await until(() => statusOf(s)?.services[0].done === 2, 10_000, "a message with the new config (counters carried over)");
+    expect(await sigterm(p)).toBe(0);
+    expect([...rows(s).keys()]).toEqual(["hup-1", "hup-2"]);
+  });
+
+  test("the AMQP password never reaches the logs, config check or status", async () => {
+    const s = setup();
+    const secret = "Sup3r-Secret-pw-7719";
+    writeFileSync(s.cfg, readFileSync(s.cfg, "utf8").replace("[amqp]\n", `[amqp]\nusername = "nosuchuser"\npassword = "${secret}"\n`));
+    const p = spawnDaemon(s);
+    await until(() => /broker unreachable.*ACCESS_REFUSED|ACCESS_REFUSED.*broker unreachable/s.test(logsOf(s)), 15_000, "the refused login");
+    expect(await sigterm(p)).toBe(0);
+    expect(logsOf(s)).not.toContain(secret);
+    const check = cli(s, "config", "check");
+    expect(check.code).toBe(0);
+    expect(check.out).not.toContain(secret);
+    expect(readFileSync(join(s.stateDir, "status.json"), "utf8")).not.toContain(secret);
+    const fire = cli(s, "amqpfire", "selftest", "x");
+    expect(fire.code).toBe(1);
+    expect(fire.out + fire.err).not.toContain(secret);
+  });
 
   test("amqpfire: dry run, validation, unroutable messages, and a message the daemon takes", async () => {
     const s = setup();

@@ -1,5 +1,5 @@
 /** Rows from girar task events and their idempotent writers (src/loaders/task-events). */
-import { beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import * as v from "valibot";
 import type { Db } from "../../src/db";
 import { migrate } from "../../src/db/migrations";
@@ -23,6 +23,8 @@ import {
   writeSubtaskProgress,
 } from "../../src/loaders/task-events";
 import { testDb } from "../helpers/db";
+
+setDefaultTimeout(60_000);
 
 const state = (o: unknown) => v.parse(TaskStateEvent, o);
 const progress = (o: unknown) => v.parse(TaskProgressEvent, o);
