@@ -230,3 +230,24 @@ describe("systemd unit (contrib/altrepodb.service)", () => {
     expect(complaints).toEqual([]);
   });
 });
+
+describe("import boundaries", () => {
+  const { readdirSync, readFileSync, statSync } = require("node:fs") as typeof import("node:fs");
+  const src = join(import.meta.dir, "..", "..", "src");
+  function files(dir: string): string[] {
+    return readdirSync(dir).flatMap((n) => {
+      const p = join(dir, n);
+      return statSync(p).isDirectory() ? files(p) : p.endsWith(".ts") ? [p] : [];
+    });
+  }
+  const importsOf = (f: string) => [...readFileSync(f, "utf8").matchAll(/^(?:import|export)[^;]*?from\s+"([^"]+)"/gms)].map((m) => m[1]);
+
+  test("src/amqp imports nothing from loaders, daemon or cli", () => {
+    for (const f of files(join(src, "amqp"))) for (const i of importsOf(f)) expect({ f, i, bad: /\/(loaders|daemon|cli)(\/|$)/.test(i) }).toMatchObject({ bad: false });
+  });
+
+  test("the daemon and task-events never import the CLI", () => {
+    for (const f of [...files(join(src, "daemon")), ...files(join(src, "loaders", "task-events"))])
+      for (const i of importsOf(f)) expect({ f, i, bad: /\/cli(\/|$)/.test(i) }).toMatchObject({ bad: false });
+  });
+});
