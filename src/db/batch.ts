@@ -95,6 +95,9 @@ export class BatchWriter {
     return undefined;
   }
 
+  /** Called after each batch with its size and time (for debug logs and benchmarks). */
+  onInsert?: (table: string, rows: number, bytes: number, ms: number) => void;
+
   /** Called after each table's batch is written (crash tests stop the process there). */
   afterTable?: (table: string) => void;
 
@@ -108,8 +111,10 @@ export class BatchWriter {
     }
     const run = async () => {
       for (const b of batches) {
+        const t0 = performance.now();
         await this.db.insertRowBinary(b.p.spec.table, b.p.encoder.columns, b.data, this.insertOptions(b.p.spec.table, b.data));
         this.counts[b.p.spec.table] += b.rows;
+        this.onInsert?.(b.p.spec.table, b.rows, b.data.length, performance.now() - t0);
         this.afterTable?.(b.p.spec.table);
       }
     };

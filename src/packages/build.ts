@@ -50,14 +50,14 @@ export class RowBuilder {
         if (key && !name.startsWith("i586-")) warnings.push(`source package ${key} is not in this load; pkg_srcrpm_hash = 0`);
       }
     }
-    // MD5 and SHA-256 are always taken from the file: a list that disagrees with it is reported
-    const algos: DigestName[] = file.blake2b ? ["md5", "sha256"] : ["md5", "sha256", "blake2b"];
+    // MD5 is always taken from the file (a list that disagrees with it is reported: the file is
+    // known by its MD5 from then on); SHA-256 and BLAKE2b from the lists when they have them
+    const algos: DigestName[] = ["md5"];
+    if (!file.sha256) algos.push("sha256");
+    if (!file.blake2b) algos.push("blake2b");
     const d = whole ? digestBytes(whole, algos) : digestFileSync(file.path, algos);
-    for (const k of ["md5", "sha256"] as const) {
-      const listed = file[k];
-      if (listed && !bytesEqual(listed, d[k])) throw new Error(`${k.toUpperCase()} in the lists (${toHex(listed)}) does not match the file (${toHex(d[k])})`);
-    }
-    const digests = { md5: d.md5, sha256: d.sha256, blake2b: file.blake2b ?? d.blake2b };
+    if (file.md5 && !bytesEqual(file.md5, d.md5)) throw new Error(`MD5 in the lists (${toHex(file.md5)}) does not match the file (${toHex(d.md5)})`);
+    const digests = { md5: d.md5, sha256: file.sha256 ?? d.sha256, blake2b: file.blake2b ?? d.blake2b };
 
     const files = fileRows(pkg, hash);
     if (files.nonMd5Digests) warnings.push(`${files.nonMd5Digests} file digest(s) are not MD5; file_md5 left empty`);

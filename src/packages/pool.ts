@@ -27,15 +27,15 @@ export class WorkerPool {
   private sources?: Map<string, bigint>;
   private closed = false;
 
+  /** Workers start on the first request: a load that finds every package known needs none. */
   constructor(
-    size: number,
+    readonly size: number,
     private readonly layouts: Layouts,
-  ) {
-    for (let i = 0; i < size; i++) this.slots.push(this.spawn());
-  }
+  ) {}
 
-  get size(): number {
-    return this.slots.length;
+  private start(): void {
+    if (this.slots.length || this.closed) return;
+    for (let i = 0; i < this.size; i++) this.slots.push(this.spawn());
   }
 
   /** Requests waiting or running. */
@@ -78,6 +78,7 @@ export class WorkerPool {
   }
 
   request(msg: Request): Promise<FromWorker> {
+    this.start();
     const slot = this.slots.reduce((a, b) => (b.inFlight.size < a.inFlight.size ? b : a));
     const id = this.nextId++;
     const full = { ...msg, id } as Extract<ToWorker, { id: number }>;

@@ -64,6 +64,7 @@ export class PackageStore {
     for (const t of PACKAGE_TABLES) layouts[t] = await insertLayout(db, t);
     const writer = await BatchWriter.open(db, [...PACKAGE_TABLES], { maxRows: Number.MAX_SAFE_INTEGER, maxBytes: Number.MAX_SAFE_INTEGER });
     writer.afterTable = (table) => crashPoint(`after-${table}`);
+    writer.onInsert = (table, rows, bytes, ms) => ctx.log.trace("insert", { table, rows, bytes, ms: Math.round(ms) });
     return new PackageStore(ctx, db, writer, new WorkerPool(Math.max(1, opts.workers), layouts), opts);
   }
 
@@ -82,6 +83,7 @@ export class PackageStore {
     let t = performance.now();
     const todo = opts.force ? files.map((_, i) => i) : await this.identify(files);
     const identifyMs = performance.now() - t;
+    if (todo.length && opts.beforeParse) await opts.beforeParse(todo.map((i) => files[i]));
     t = performance.now();
     await this.parse(files, todo);
     const parseMs = performance.now() - t;

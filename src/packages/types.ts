@@ -36,4 +36,9 @@ export interface PackageLoadOptions {
   sourceHashes?: ReadonlyMap<string, bigint>;
   /** Parse and insert even when the digest is known (task loader --force). */
   force?: boolean;
+  /**
+   * Called once with the files that must be parsed, before parsing: a loader can fetch digests
+   * it only needs for new packages (the repo loader reads the binary hash lists here).
+   */
+  beforeParse?: (files: readonly PackageFile[]) => Promise<void>;
 }

@@ -66,13 +66,20 @@ export async function loadRepo(ctx: LoadContext, input: RepoLoadInput): Promise<
   }
 
   phase("check");
-  const listing = await readListing(snap);
+  // the parser workers start (and load their code) while the lists are read
+  const store = await PackageStore.open(ctx, { workers: input.workers ?? ctx.config.load.workers, dryRun });
+  let listing: Awaited<ReturnType<typeof readListing>>;
+  try {
+    listing = await readListing(snap);
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
   for (const w of listing.warnings) log.warn(w);
   phase("lists");
   throwIfAborted(ctx.signal);
 
   const failures: FailedItem[] = [];
-  const store = await PackageStore.open(ctx, { workers: input.workers ?? ctx.config.load.workers, dryRun });
   const srcNames = [...listing.sources.keys()];
   const binNames = [...listing.binaries.keys()];
   let srcOut: PackageOutcome[];
@@ -80,7 +87,6 @@ export async function loadRepo(ctx: LoadContext, input: RepoLoadInput): Promise<
   try {
     const srcFiles = srcNames.map((n) => fileOf(join(snap.root, "files", "SRPMS", n), n, listing.sources.get(n), true));
     log.info("loading source packages", { count: srcFiles.length });
-    phase("store open");
     srcOut = await loadPresent(store, srcFiles, failures);
     phase("sources");
     const sourceHashes = hashByName(srcNames, srcOut);
@@ -94,7 +100,11 @@ export async function loadRepo(ctx: LoadContext, input: RepoLoadInput): Promise<
     }
     const binFiles = binNames.map((n) => fileOf(where.get(n) ?? n, n, listing.binaries.get(n), false));
     log.info("loading binary packages", { count: binFiles.length });
-    binOut = await loadPresent(store, binFiles, failures, { sourceHashes });
+    const beforeParse = async (files: readonly PackageFile[]) => {
+      await listing.loadBinarySha256();
+      for (const f of files) f.sha256 ??= listing.binaries.get(f.name ?? "")?.sha256;
+    };
+    binOut = await loadPresent(store, binFiles, failures, { sourceHashes, beforeParse });
     phase("binaries");
   } finally {
     await store.close();

@@ -3,7 +3,8 @@
  * opening a package (pkglist/srclist MD5 and BLAKE2b, files/list/*.hash.xz SHA-256).
  * Without lists, the directories are listed instead.
  */
-import { readdirSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fromHex } from "../../hash";
 import { openDecompressed, readHeaderList, text } from "../../rpm";
@@ -24,6 +25,11 @@ export interface Listing {
   /** "<arch>/<comp>" → file names, in list order. */
   components: Map<string, string[]>;
   warnings: string[];
+  /**
+   * Reads files/list/<arch>.hash.xz into `binaries[…].sha256`. Only new packages need a SHA-256,
+   * so a reload that finds everything known skips these lists.
+   */
+  loadBinarySha256(): Promise<void>;
 }
 
 function entry(map: Map<string, Digests>, name: string): Digests {
@@ -86,15 +92,20 @@ export async function readListing(snap: Snapshot): Promise<Listing> {
     await readList(path, (name, md5, blake2b) => out.push({ name, md5, blake2b }));
     return out;
   };
-  const srclists = snap.archs.filter((a) => a.srclist).map((a) => collect(a.srclist!));
+  // every arch usually carries the same srclist: read each distinct file once
+  const distinct = new Map<string, string>();
+  for (const a of snap.archs) {
+    if (!a.srclist) continue;
+    const bytes = readFileSync(a.srclist);
+    const key = createHash("sha1").update(bytes).digest("hex");
+    if (!distinct.has(key)) distinct.set(key, a.srclist);
+  }
+  const srclists = [...distinct.values()].map(collect);
   const pkglists = new Map<string, Promise<Parsed>>();
   for (const a of snap.archs) for (const [c, p] of a.pkglists) pkglists.set(`${a.name}/${c}`, collect(p));
-  const hashes = [...snap.hashLists].map(async ([arch, path]) => {
-    const lines: [string, Uint8Array][] = [];
-    await readHashList(path, (name, sha256) => lines.push([name, sha256]));
-    return [arch, lines] as const;
-  });
-  await Promise.all([...srclists, ...pkglists.values(), ...hashes]);
+  const srcHashList = snap.hashLists.get("src");
+  const srcHashes = srcHashList ? readHashLines(srcHashList) : Promise.resolve([] as [string, Uint8Array][]);
+  await Promise.all([...srclists, ...pkglists.values(), srcHashes]);
 
   for (const list of srclists) {
     for (const e of await list) {
@@ -130,18 +141,29 @@ export async function readListing(snap: Snapshot): Promise<Listing> {
   const onDisk = new Set(rpmsIn(srpmsDir, ".src.rpm"));
   if (srclists.length === 0) for (const n of onDisk) entry(sources, n);
 
-  for (const h of hashes) {
-    const [arch, lines] = await h;
-    for (const [name, sha256] of lines) {
-      if (arch === "src") {
-        // reference: sources only in src.hash.xz are loaded when the file exists
-        if (!sources.has(name) && !onDisk.has(name)) {
-          warnings.push(`files/list/src.hash.xz names ${name}, which is not in files/SRPMS; skipped`);
-          continue;
-        }
-        entry(sources, name).sha256 = sha256;
-      } else if (binaries.has(name)) binaries.get(name)!.sha256 = sha256;
+  for (const [name, sha256] of await srcHashes) {
+    // reference: sources only in src.hash.xz are loaded when the file exists
+    if (!sources.has(name) && !onDisk.has(name)) {
+      warnings.push(`files/list/src.hash.xz names ${name}, which is not in files/SRPMS; skipped`);
+      continue;
     }
+    entry(sources, name).sha256 = sha256;
   }
-  return { sources, binaries, components, warnings };
+  let binarySha256: Promise<void> | undefined;
+  const loadBinarySha256 = () =>
+    (binarySha256 ??= Promise.all(
+      [...snap.hashLists].filter(([arch]) => arch !== "src").map(async ([, path]) => {
+        for (const [name, sha256] of await readHashLines(path)) {
+          const d = binaries.get(name);
+          if (d) d.sha256 = sha256;
+        }
+      }),
+    ).then(() => undefined));
+  return { sources, binaries, components, warnings, loadBinarySha256 };
+}
+
+async function readHashLines(path: string): Promise<[string, Uint8Array][]> {
+  const lines: [string, Uint8Array][] = [];
+  await readHashList(path, (name, sha256) => lines.push([name, sha256]));
+  return lines;
 }

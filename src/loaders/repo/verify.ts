@@ -44,6 +44,7 @@ export async function verifyRepo(ctx: LoadContext, input: VerifyInput): Promise<
   const branch = input.branch.toLowerCase();
   const snap = readSnapshot(input.path);
   const listing = await readListing(snap);
+  await listing.loadBinarySha256();
 
   const dateCond = input.date ? `AND toDate(pkgset_date, 'UTC') = toDate(${quoteString(input.date)})` : "";
   const roots = await db.query<{ ruuid: string; date: string }>(
