@@ -8,32 +8,12 @@
  * belongs to an interrupted load: the next load deletes that log's rows past the last done
  * line count and writes them again.
  *
- * The table is altrepodb's own bookkeeping (like altrepodb_package_batches); until a migration
- * creates it, the loader creates it on first use.
+ * The table is altrepodb's own bookkeeping (like altrepodb_package_batches), created by the
+ * migration sql/0101_task_log_journal.sql.
  */
 import { quoteIntList, type Db } from "../../../db";
 
 export const LOG_JOURNAL = "altrepodb_task_logs";
-
-export const LOG_JOURNAL_DDL = `CREATE TABLE IF NOT EXISTS ${LOG_JOURNAL}
-(
-    task_id     UInt32,
-    tlog_hash   UInt64,
-    state       Enum8('started' = 1, 'done' = 2),
-    lines       UInt32,
-    fingerprint UInt64,
-    at          DateTime64(6) DEFAULT now64(6)
-)
-ENGINE = MergeTree
-ORDER BY (tlog_hash, at)`;
-
-const ensured = new WeakSet<Db>();
-
-export async function ensureLogJournal(db: Db): Promise<void> {
-  if (ensured.has(db)) return;
-  await db.command(LOG_JOURNAL_DDL);
-  ensured.add(db);
-}
 
 export interface LogJournalState {
   /** Lines of the log known to be stored, and their fingerprint (0/0n: none). */

@@ -19,7 +19,7 @@ import type { TaskFs } from "../fs";
 import type { Task, TaskLog } from "../model";
 import { parseLog, type LogLine } from "../parse/logs";
 import { hook } from "../hook";
-import { ensureLogJournal, readLogJournal, writeLogJournal, type LogJournalState } from "./journal";
+import { readLogJournal, writeLogJournal, type LogJournalState } from "./journal";
 
 export interface LogOutcome {
   path: string;
@@ -106,7 +106,6 @@ export async function saveLogs(ctx: LoadContext, task: Task, fs: TaskFs, opts: {
   const result: LogsResult = { logs: [], rows: 0 };
   if (logs.length === 0) return result;
   const enc = compileLayout("TaskLogs", await insertLayout(db, "TaskLogs"));
-  if (!opts.dryRun) await ensureLogJournal(db);
   const journal = await readLogJournal(
     db,
     logs.map((l) => l.hash),
