@@ -198,8 +198,8 @@ describe("sd_notify", () => {
   });
 });
 
-describe("systemd unit (contrib/altrepodb.service)", () => {
-  const unitPath = join(import.meta.dir, "..", "..", "contrib", "altrepodb.service");
+describe("systemd unit (src/daemon/altrepodb.service)", () => {
+  const unitPath = join(import.meta.dir, "..", "..", "src", "daemon", "altrepodb.service");
   const text = require("node:fs").readFileSync(unitPath, "utf8") as string;
   const keys = new Map<string, string>();
   for (const l of text.split("\n")) {

@@ -3,38 +3,11 @@
  * Killed with SIGKILL at the worst moments, then run again: the end state has every row once.
  */
 import { beforeAll, describe, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { scratchDir } from "../fixtures/_util";
+import { cli, newConfig as newConfig_, query } from "../helpers/cli";
 import type { SnapshotResult } from "../fixtures/snapshot";
 import { edgeSnapshot } from "./_snapshot";
 
-const MAIN = join(import.meta.dir, "..", "..", "src", "cli", "main.ts");
-
-interface Run {
-  code: number | null;
-  signal: string | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(config: string, args: string[], env: Record<string, string> = {}): Run {
-  const r = Bun.spawnSync([process.execPath, MAIN, "-c", config, ...args], { env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe" });
-  return { code: r.exitCode, signal: r.signalCode ? String(r.signalCode) : null, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
-}
-
-function newConfig(): string {
-  const dir = scratchDir("cli");
-  const path = join(dir, "altrepodb.toml");
-  writeFileSync(path, `[database.embedded]\npath = "${join(dir, "db")}"\n[load]\nworkers = 2\n`);
-  return path;
-}
-
-function query(config: string, sql: string): Record<string, unknown>[] {
-  const r = cli(config, ["sql", sql, "--format", "JSONEachRow"]);
-  if (r.code !== 0) throw new Error(r.stderr);
-  return r.stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
-}
+const newConfig = () => newConfig_("cli");
 
 /** No row twice, and exactly the snapshot's packages. */
 function expectExactlyOnce(config: string, snap: SnapshotResult): void {

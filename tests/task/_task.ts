@@ -5,26 +5,10 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
-import { loadConfig } from "../../src/config";
-import type { Db } from "../../src/db";
-import { migrate } from "../../src/db/migrations";
 import { mmhash, murmur32 } from "../../src/hash";
-import type { LoadContext } from "../../src/loaders/context";
-import { log } from "../../src/log";
 import { getEntry, readRpm, Tag } from "../fixtures/header-codec";
-import { testDb } from "../helpers/db";
 
-export async function migratedDb(prefix: string): Promise<Db> {
-  const db = await testDb(prefix);
-  await migrate(db);
-  return db;
-}
-
-export function contextFor(db: Db): LoadContext {
-  const config = loadConfig({ env: {}, cwd: "/nonexistent" });
-  config.load.workers = 2;
-  return { db, config, log: log.child("test") };
-}
+export { contextFor, migratedDb } from "../helpers/context";
 
 const mtime = (p: string) => Math.floor(statSync(p).mtimeMs / 1000);
 const text = (p: string) => (existsSync(p) && statSync(p).isFile() ? readFileSync(p, "latin1").trim() : "");

@@ -8,27 +8,15 @@ import { appendFileSync, renameSync, statSync, utimesSync, writeFileSync } from 
 import { join } from "node:path";
 import { scratchDir } from "../fixtures/_util";
 import { makeTask, type TaskResult } from "../fixtures/task";
+import { CLI, cli, newConfig as newConfig_, query } from "../helpers/cli";
 import { expectedIterationRows, expectedLogs, expectedTaskRows, oracleLog } from "./_task";
 
 setDefaultTimeout(300_000);
 
-const MAIN = join(import.meta.dir, "..", "..", "src", "cli", "main.ts");
-
-interface Run {
-  code: number | null;
-  signal: string | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(config: string, args: string[], env: Record<string, string> = {}): Run {
-  const r = Bun.spawnSync([process.execPath, MAIN, "-c", config, ...args], { env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe" });
-  return { code: r.exitCode, signal: r.signalCode ? String(r.signalCode) : null, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
-}
 
 /** Starts a load that stops at a hook point, and kills it with SIGKILL once it is there. */
 async function killAt(config: string, args: string[], point: string): Promise<void> {
-  const p = Bun.spawn([process.execPath, MAIN, "-c", config, ...args], { env: { ...process.env, ALTREPODB_TEST_TASK_HOOK: point }, stdout: "ignore", stderr: "pipe" });
+  const p = Bun.spawn([...CLI, "-c", config, ...args], { env: { ...process.env, ALTREPODB_TEST_TASK_HOOK: point }, stdout: "ignore", stderr: "pipe" });
   const reader = p.stderr.getReader();
   let seen = "";
   const dec = new TextDecoder();
@@ -44,19 +32,7 @@ async function killAt(config: string, args: string[], point: string): Promise<vo
   expect(p.signalCode).toBe("SIGKILL");
 }
 
-function newConfig(): string {
-  const dir = scratchDir("task-cli");
-  const path = join(dir, "altrepodb.toml");
-  writeFileSync(path, `[database.embedded]\npath = "${join(dir, "db")}"\n[load]\nworkers = 2\n`);
-  expect(cli(path, ["db", "init"]).code).toBe(0);
-  return path;
-}
-
-function query(config: string, sql: string): Record<string, unknown>[] {
-  const r = cli(config, ["sql", sql, "--format", "JSONEachRow"]);
-  if (r.code !== 0) throw new Error(r.stderr);
-  return r.stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
-}
+const newConfig = () => newConfig_("task-cli", true);
 
 const KEYS: Record<string, string> = {
   Tasks: "task_id, subtask_id, task_changed, subtask_changed, subtask_deleted",
