@@ -6,7 +6,7 @@ import { buildPackageFromFile, extractSpecFrom, parsePackageBytes, pkgHash as co
 import { changelogRows, dependRows, fileRows, packageHashRow, packageRow, specfileRow } from "./rows";
 import type { EncodedTable, Layouts } from "./protocol";
 import type { PackageFile } from "./types";
-import { readFileSync, statSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { basename } from "node:path";
 
 /** Files up to this size are read whole (one read for header and digests). */
@@ -28,13 +28,44 @@ export class RowBuilder {
     return { data: this.writer.take(), rows: rows.length };
   }
 
+  private scratch = new Uint8Array(1 << 20);
+
+  /**
+   * The file's bytes when it is small enough, else undefined (read in parts). A binary package is
+   * built and encoded without awaiting anything, so its bytes go into one reused buffer: fresh
+   * buffers per file made the two parser threads fault in memory instead of parsing.
+   * Sources await their spec extraction and get a buffer of their own.
+   */
+  private readWhole(file: PackageFile): Uint8Array | undefined {
+    const fd = openSync(file.path, "r");
+    try {
+      const size = fstatSync(fd).size;
+      if (size > WHOLE_FILE_LIMIT) return undefined;
+      let buf: Uint8Array;
+      if (file.source) buf = new Uint8Array(size);
+      else {
+        if (this.scratch.length < size) this.scratch = new Uint8Array(Math.max(size, this.scratch.length * 2));
+        buf = this.scratch.subarray(0, size);
+      }
+      let got = 0;
+      while (got < size) {
+        const n = readSync(fd, buf, got, size - got, got);
+        if (n === 0) throw new Error(`file shrank while being read (${got} of ${size} bytes)`);
+        got += n;
+      }
+      return buf;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
   identify(path: string): bigint {
     return computePkgHash(readPackage(path));
   }
 
   async load(file: PackageFile): Promise<{ pkgHash: bigint; md5: Uint8Array; tables: Record<string, EncodedTable>; warnings: string[] }> {
     // small files are read once: the header is parsed from and the digests taken over the same bytes
-    const whole = statSync(file.path).size <= WHOLE_FILE_LIMIT ? readFileSync(file.path) : undefined;
+    const whole = this.readWhole(file);
     const pkg: RpmPackage = whole ? buildPackageFromFile(parsePackageBytes(whole, file.path)) : readPackage(file.path);
     const hash = computePkgHash(pkg);
     const name = file.name ?? basename(file.path);

@@ -19,7 +19,7 @@ function workerUrl(): string | URL {
 }
 
 /** A request without its id (the pool numbers them). */
-export type Request = { type: "identify"; path: string } | { type: "load"; file: PackageFile };
+export type Request = { type: "identify"; paths: string[] } | { type: "load"; files: PackageFile[] };
 
 export class WorkerPool {
   private readonly slots: Slot[] = [];

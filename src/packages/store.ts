@@ -8,6 +8,7 @@
  *    (pkg_hash already stored) dropped, journal "started", tables in order with PackageHash
  *    last, journal "done". A checkpoint is the unit of durability (see journal.ts).
  */
+import { basename } from "node:path";
 import { BatchWriter, insertLayout, type Db, type RowCounts } from "../db";
 import { toHex } from "../hash";
 import { LoadAborted } from "../loaders/errors";
@@ -17,7 +18,10 @@ import { crashPoint } from "./crash";
 import { journalDone, journalStart, recoverUnfinished } from "./journal";
 import { knownByMd5, packageHashPairs } from "./lookup";
 import { WorkerPool } from "./pool";
-import type { EncodedTable, FromWorker, Layouts } from "./protocol";
+import { tablesOf, type EncodedTable, type FromWorker, type Identified, type Layouts } from "./protocol";
+
+/** Files per worker request at most. */
+const MAX_BATCH = 16;
 import type { PackageFile, PackageLoadOptions, PackageOutcome } from "./types";
 
 export interface StoreOptions {
@@ -82,6 +86,7 @@ export class PackageStore {
     this.outcomes = new Array(files.length);
     let t = performance.now();
     const todo = opts.force ? files.map((_, i) => i) : await this.identify(files);
+    if (!opts.sourceHashes && files.some((f) => f.source) && files.some((f) => !f.source)) await this.resolveSources(files, todo);
     const identifyMs = performance.now() - t;
     if (todo.length && opts.beforeParse) await opts.beforeParse(todo.map((i) => files[i]));
     t = performance.now();
@@ -106,10 +111,9 @@ export class PackageStore {
     });
     if (headerOnly.length) {
       const hashes = new Map<number, bigint>();
-      await this.each(headerOnly, async (i) => {
-        const r = await this.pool.request({ type: "identify", path: files[i].path });
-        if (r.type === "identified") hashes.set(i, r.pkgHash);
-        else if (r.type === "failed") this.outcomes[i] = { status: "failed", error: r.error };
+      await this.headerHashes(files, headerOnly, (i, r) => {
+        if (r.ok) hashes.set(i, r.pkgHash);
+        else this.outcomes[i] = { status: "failed", error: r.error };
       });
       const stored = await packageHashPairs(this.db, [...new Set(hashes.values())]);
       for (const [i, h] of hashes) {
@@ -120,13 +124,52 @@ export class PackageStore {
     return todo.sort((a, b) => a - b);
   }
 
-  /** Runs `fn` over items with a bounded number of requests in flight; stops early on abort. */
-  private async each(items: readonly number[], fn: (i: number) => Promise<void>): Promise<void> {
+  /**
+   * Sources and binaries in one load: a binary's pkg_srcrpm_hash is its source's pkg_hash, so the
+   * hashes of the sources to parse are read from their headers first; then sources and binaries
+   * are parsed side by side (spec extraction, the slow part of a source, overlaps the binaries).
+   */
+  private async resolveSources(files: readonly PackageFile[], todo: readonly number[]): Promise<void> {
+    const hashes = new Map<string, bigint>();
+    const nameOf = (f: PackageFile) => f.name ?? basename(f.path);
+    files.forEach((f, i) => {
+      const o = this.outcomes[i];
+      if (f.source && o && o.status === "known") hashes.set(nameOf(f), o.pkgHash);
+    });
+    // a source that cannot be read fails in its own load; its binaries get 0 and a warning
+    await this.headerHashes(
+      files,
+      todo.filter((i) => files[i].source),
+      (i, r) => r.ok && hashes.set(nameOf(files[i]), r.pkgHash),
+    );
+    this.pool.setSourceHashes(hashes);
+  }
+
+  /** pkg_hash of each file from its header alone, in batches. */
+  private async headerHashes(files: readonly PackageFile[], items: readonly number[], each: (i: number, r: Identified) => void): Promise<void> {
+    await this.batches(items, async (batch) => {
+      const r = await this.pool.request({ type: "identify", paths: batch.map((i) => files[i].path) });
+      if (r.type === "identified") batch.forEach((i, k) => each(i, r.results[k]));
+      else if (r.type === "failed") {
+        if (batch.length === 1) each(batch[0], { ok: false, error: r.error });
+        // the worker died on one of them: find which, one file at a time
+        else for (const i of batch) await this.headerHashes(files, [i], each);
+      }
+    });
+  }
+
+  /**
+   * Runs `fn` over the items in batches (one worker request each), with a bounded number of
+   * requests in flight; stops early on abort. Batches shrink for small loads so that every
+   * worker gets work.
+   */
+  private async batches(items: readonly number[], fn: (batch: number[]) => Promise<void>): Promise<void> {
     const limit = this.pool.size * 2;
+    const size = Math.max(1, Math.min(MAX_BATCH, Math.ceil(items.length / (this.pool.size * 8))));
     const running = new Set<Promise<void>>();
-    for (const i of items) {
+    for (let k = 0; k < items.length; k += size) {
       if (this.ctx.signal?.aborted) break;
-      const p = fn(i).finally(() => running.delete(p));
+      const p = fn(items.slice(k, k + size)).finally(() => running.delete(p));
       running.add(p);
       if (running.size >= limit) await Promise.race(running);
     }
@@ -154,19 +197,32 @@ export class PackageStore {
       return false;
     });
     let done = 0;
-    await this.each(unique, async (i) => {
-      const r: FromWorker = await this.pool.request({ type: "load", file: files[i] });
-      if (r.type === "loaded") {
-        for (const w of r.warnings) this.warnings.push({ path: files[i].path, warning: w });
-        let bytes = 0;
-        for (const t of Object.values(r.tables)) bytes += t.data.length;
-        this.pending.push({ outcomes: this.outcomes, index: i, pkgHash: r.pkgHash, md5hex: toHex(r.md5), tables: r.tables });
-        this.pendingBytes += bytes;
-        this.outcomes[i] = { status: "loaded", pkgHash: r.pkgHash };
-      } else if (r.type === "failed") this.outcomes[i] = { status: "failed", error: r.error };
-      this.ctx.progress?.({ phase: "packages", done: ++done, total: unique.length });
+    const loadBatch = async (batch: number[]): Promise<void> => {
+      const r: FromWorker = await this.pool.request({ type: "load", files: batch.map((i) => files[i]) });
+      if (r.type === "failed") {
+        if (batch.length === 1) this.outcomes[batch[0]] = { status: "failed", error: r.error };
+        // the worker died on one of them: the others still load, one at a time
+        else for (const i of batch) await loadBatch([i]);
+        return;
+      }
+      if (r.type !== "loaded") return;
+      batch.forEach((i, k) => {
+        const res = r.results[k];
+        if (!res.ok) {
+          this.outcomes[i] = { status: "failed", error: res.error };
+          return;
+        }
+        for (const w of res.warnings) this.warnings.push({ path: files[i].path, warning: w });
+        const tables = tablesOf(res, r.buffers);
+        for (const t of Object.values(tables)) this.pendingBytes += t.data.length;
+        this.pending.push({ outcomes: this.outcomes, index: i, pkgHash: res.pkgHash, md5hex: toHex(res.md5), tables });
+        this.outcomes[i] = { status: "loaded", pkgHash: res.pkgHash };
+      });
+      done += batch.length;
+      this.ctx.progress?.({ phase: "packages", done, total: unique.length });
       if (this.pendingBytes >= limit) await this.checkpoint();
-    });
+    };
+    await this.batches(unique, loadBatch);
     for (const [i, first] of copies) this.outcomes[i] = this.outcomes[first];
   }
 
