@@ -76,7 +76,7 @@ const reloadRuns: Timed[] = [];
 for (let i = 0; i < runs; i++) {
   const dbDir = join(work, `db-${i}`);
   const cfg = join(work, `config-${i}.toml`);
-  writeFileSync(cfg, `[database.embedded]\npath = "${dbDir}"\n[load]\nworkers = 2\n[log]\nlevel = "warn"\n`);
+  writeFileSync(cfg, `[database.embedded]\npath = "${dbDir}"\n[log]\nlevel = "warn"\n`);
   if (timed([...bin, "-c", cfg, "db", "init"]).code !== 0) throw new Error("db init failed");
   coldRuns.push(timed([...bin, "-c", cfg, "repo", "load", "bench", snapDir, "--date", "2026-11-01"]));
   reloadRuns.push(timed([...bin, "-c", cfg, "repo", "load", "bench", snapDir, "--date", "2026-11-02"]));

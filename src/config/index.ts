@@ -177,7 +177,9 @@ export function resolveConfig(file: FileConfig, source: string | null, env: Reco
     source,
     database: dbConfig,
     log: { level: file.log.level, format: file.log.format, file: file.log.file ? expandHome(file.log.file) : undefined },
-    load: { workers: file.load.workers ?? Math.max(1, availableParallelism()) },
+    // half the CPUs: measured on 2 cores, a second parser thread made loads slower (the engine's
+    // insert threads need the other core) and cost 30 MB more memory
+    load: { workers: file.load.workers ?? Math.max(1, Math.floor(availableParallelism() / 2)) },
     repoDirs: file.repo_dirs,
     taskDirs: file.task_dirs,
     amqp,

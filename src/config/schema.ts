@@ -37,7 +37,7 @@ export const LogSchema = v.strictObject({
 });
 
 export const LoadSchema = v.strictObject({
-  /** Parser threads; default: the number of CPUs. */
+  /** Parser threads; default: half the number of CPUs. */
   workers: v.optional(positiveInt),
 });
 

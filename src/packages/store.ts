@@ -181,7 +181,7 @@ export class PackageStore {
   }
 
   private async parse(files: readonly PackageFile[], todo: readonly number[]): Promise<void> {
-    const limit = this.opts.checkpointBytes ?? 32 * 1024 * 1024;
+    const limit = this.opts.checkpointBytes ?? 16 * 1024 * 1024;
     const firstByMd5 = new Map<string, number>();
     const copies: [number, number][] = [];
     const unique = todo.filter((i) => {
