@@ -61,7 +61,7 @@ async function ensureTable(db: Db, cluster?: string): Promise<void> {
     status Enum8('applied' = 1, 'failed' = 2),
     failed_step UInt32,
     error String,
-    at DateTime DEFAULT now()
+    at DateTime64(6) DEFAULT now64(6)
 )
 ENGINE = MergeTree
 ORDER BY (version, at)`;
@@ -80,7 +80,7 @@ interface Recorded {
 async function recorded(db: Db): Promise<Map<number, Recorded>> {
   const rows = await db.query<Recorded>(
     `SELECT version, argMax(checksum, at) AS checksum, argMax(status, at) AS status, argMax(failed_step, at) AS failed_step,
-            argMax(error, at) AS error, toString(max(at)) AS last_at
+            argMax(error, at) AS error, toString(toDateTime(max(at))) AS last_at
      FROM ${MIGRATIONS_TABLE} GROUP BY version`,
   );
   return new Map(rows.map((r) => [Number(r.version), r]));

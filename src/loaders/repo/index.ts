@@ -43,7 +43,7 @@ export async function loadRepo(ctx: LoadContext, input: RepoLoadInput): Promise<
   let mark = t0;
   const phase = (name: string) => {
     const now = performance.now();
-    log.debug(`phase ${name}`, { ms: Math.round(now - mark) });
+    log.debug(`phase ${name}`, { ms: Math.round(now - mark), rssMb: Math.round(process.memoryUsage.rss() / 1048576) });
     mark = now;
   };
   const snap = readSnapshot(input.path);
@@ -82,30 +82,29 @@ export async function loadRepo(ctx: LoadContext, input: RepoLoadInput): Promise<
   const failures: FailedItem[] = [];
   const srcNames = [...listing.sources.keys()];
   const binNames = [...listing.binaries.keys()];
-  let srcOut: PackageOutcome[];
-  let binOut: PackageOutcome[];
+  let srcOut: PackageOutcome[] = [];
+  let binOut: PackageOutcome[] = [];
   try {
+    // sources and binaries in one pass: the store reads the sources' hashes first (binaries
+    // refer to them) and parses both side by side; each binary file once, from the first
+    // component that lists it (noarch files repeat)
     const srcFiles = srcNames.map((n) => fileOf(join(snap.root, "files", "SRPMS", n), n, listing.sources.get(n), true));
-    log.info("loading source packages", { count: srcFiles.length });
-    srcOut = await loadPresent(store, srcFiles, failures);
-    phase("sources");
-    const sourceHashes = hashByName(srcNames, srcOut);
-    throwIfAborted(ctx.signal);
-
-    // every binary file once, from the first component that lists it (noarch files repeat)
     const where = new Map<string, string>();
     for (const [key, names] of listing.components) {
       const [arch, comp] = key.split("/");
       for (const n of names) if (!where.has(n)) where.set(n, join(snap.root, arch, `RPMS.${comp}`, n));
     }
     const binFiles = binNames.map((n) => fileOf(where.get(n) ?? n, n, listing.binaries.get(n), false));
-    log.info("loading binary packages", { count: binFiles.length });
     const beforeParse = async (files: readonly PackageFile[]) => {
+      if (!files.some((f) => !f.source)) return;
       await listing.loadBinarySha256();
-      for (const f of files) f.sha256 ??= listing.binaries.get(f.name ?? "")?.sha256;
+      for (const f of files) if (!f.source) f.sha256 ??= listing.binaries.get(f.name ?? "")?.sha256;
     };
-    binOut = await loadPresent(store, binFiles, failures, { sourceHashes, beforeParse });
-    phase("binaries");
+    log.info("loading packages", { sources: srcFiles.length, binaries: binFiles.length });
+    const out = await loadPresent(store, [...srcFiles, ...binFiles], failures, { beforeParse });
+    srcOut = out.slice(0, srcFiles.length);
+    binOut = out.slice(srcFiles.length);
+    phase("packages");
   } finally {
     await store.close();
   }
