@@ -8,7 +8,7 @@
  * `add` returns a promise: awaiting it is the backpressure.
  */
 import { createHash } from "node:crypto";
-import type { Db, InsertOptions } from "./types";
+import { rowDataChunks, type Db, type InsertOptions, type RowData } from "./types";
 import { RowWriter, type RowEncoder } from "./rowbinary";
 import { tableEncoder } from "./layout";
 
@@ -26,7 +26,11 @@ export interface TableSpec {
 interface Pending {
   spec: TableSpec;
   encoder: RowEncoder;
+  /** Rows added one by one are encoded here. */
   writer: RowWriter;
+  /** Encoded pieces waiting, in order (added ones are never copied). */
+  chunks: Uint8Array[];
+  bytes: number;
   rows: number;
 }
 
@@ -42,7 +46,7 @@ export class BatchWriter {
   private constructor(
     private readonly db: Db,
     limits: BatchLimits,
-    private readonly insertOptions: (table: string, data: Uint8Array) => InsertOptions,
+    private readonly insertOptions: (table: string, data: RowData) => InsertOptions,
   ) {
     this.maxRows = limits.maxRows ?? 200_000;
     this.maxBytes = limits.maxBytes ?? 32 * 1024 * 1024;
@@ -57,7 +61,7 @@ export class BatchWriter {
     for (const t of tables) {
       const spec = typeof t === "string" ? { table: t } : t;
       const encoder = await tableEncoder(db, spec.table, spec.columns);
-      w.tables.set(spec.table, { spec, encoder, writer: new RowWriter(), rows: 0 });
+      w.tables.set(spec.table, { spec, encoder, writer: new RowWriter(), chunks: [], bytes: 0, rows: 0 });
       w.counts[spec.table] = 0;
     }
     return w;
@@ -82,16 +86,25 @@ export class BatchWriter {
     return this.maybeFlush(p);
   }
 
-  /** Adds rows someone else encoded with this table's column layout. */
+  /** Adds rows someone else encoded with this table's column layout (kept, not copied). */
   addEncoded(table: string, data: Uint8Array, rows: number): Promise<void> | undefined {
     const p = this.pending(table);
-    p.writer.raw(data);
+    this.settle(p);
+    p.chunks.push(data);
+    p.bytes += data.length;
     p.rows += rows;
     return this.maybeFlush(p);
   }
 
+  /** Rows encoded by add() become a chunk, so that chunks keep the order rows came in. */
+  private settle(p: Pending): void {
+    if (p.writer.pos === 0) return;
+    p.bytes += p.writer.pos;
+    p.chunks.push(p.writer.detach());
+  }
+
   private maybeFlush(p: Pending): Promise<void> | undefined {
-    if (p.rows >= this.maxRows || p.writer.pos >= this.maxBytes) return this.flush();
+    if (p.rows >= this.maxRows || p.bytes + p.writer.pos >= this.maxBytes) return this.flush();
     return undefined;
   }
 
@@ -103,10 +116,13 @@ export class BatchWriter {
 
   /** Sends every pending batch, in declaration order. */
   flush(): Promise<void> {
-    const batches: { p: Pending; data: Uint8Array; rows: number }[] = [];
+    const batches: { p: Pending; data: Uint8Array[]; rows: number }[] = [];
     for (const p of this.tables.values()) {
       if (p.rows === 0) continue;
-      batches.push({ p, data: p.writer.take(), rows: p.rows });
+      this.settle(p);
+      batches.push({ p, data: p.chunks, rows: p.rows });
+      p.chunks = [];
+      p.bytes = 0;
       p.rows = 0;
     }
     const run = async () => {
@@ -136,8 +152,10 @@ export class BatchWriter {
 }
 
 /** A token for one batch: the same batch retried under the same salt is recognised by the server. */
-export function dedupToken(table: string, data: Uint8Array, salt: string): string {
-  return `${salt}:${table}:${createHash("sha256").update(data).digest("hex")}`;
+export function dedupToken(table: string, data: RowData, salt: string): string {
+  const h = createHash("sha256");
+  for (const c of rowDataChunks(data)) h.update(c);
+  return `${salt}:${table}:${h.digest("hex")}`;
 }
 
 function randomSalt(): string {

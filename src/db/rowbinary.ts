@@ -18,7 +18,7 @@ export class RowWriter {
   view: DataView;
   pos = 0;
 
-  constructor(initial = 64 * 1024) {
+  constructor(private readonly initial = 64 * 1024) {
     this.buf = new Uint8Array(initial);
     this.view = new DataView(this.buf.buffer);
   }
@@ -123,9 +123,18 @@ export class RowWriter {
   bytes(): Uint8Array {
     return this.buf.subarray(0, this.pos);
   }
-  /** Bytes written so far, copied; the writer is reset. */
+  /** Bytes written so far, copied; the writer is reset and keeps its buffer (for small pieces). */
   take(): Uint8Array {
     const out = this.buf.slice(0, this.pos);
+    this.pos = 0;
+    return out;
+  }
+
+  /** Bytes written so far, without a copy; the writer starts over with a fresh small buffer. */
+  detach(): Uint8Array {
+    const out = this.buf.subarray(0, this.pos);
+    this.buf = new Uint8Array(this.initial);
+    this.view = new DataView(this.buf.buffer);
     this.pos = 0;
     return out;
   }

@@ -1,6 +1,19 @@
 /** The one database interface every loader, the daemon and the CLI use. */
 
 export type Row = Record<string, unknown>;
+
+/** Encoded rows: one buffer or several, concatenated on the way (never copied into one). */
+export type RowData = Uint8Array | readonly Uint8Array[];
+
+export function rowDataChunks(data: RowData): readonly Uint8Array[] {
+  return data instanceof Uint8Array ? [data] : data;
+}
+
+export function rowDataLength(data: RowData): number {
+  let n = 0;
+  for (const c of rowDataChunks(data)) n += c.length;
+  return n;
+}
 export type Settings = Record<string, string | number | boolean>;
 
 export interface QueryOptions {
@@ -31,7 +44,7 @@ export interface Db {
   queryRaw(sql: string, format: string, opts?: QueryOptions): Promise<Uint8Array>;
   /** A statement without a result (DDL, INSERT … SELECT, SET, OPTIMIZE). */
   command(sql: string, opts?: QueryOptions): Promise<void>;
-  /** Sends RowBinary-encoded rows for `columns` of `table`. */
-  insertRowBinary(table: string, columns: readonly string[], data: Uint8Array, opts?: InsertOptions): Promise<void>;
+  /** Sends RowBinary-encoded rows for `columns` of `table` (one buffer, or chunks sent back to back). */
+  insertRowBinary(table: string, columns: readonly string[], data: RowData, opts?: InsertOptions): Promise<void>;
   close(): Promise<void>;
 }

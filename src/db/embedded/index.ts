@@ -1,10 +1,10 @@
 /** The embedded driver: ClickHouse in this process (libchdb), one data directory per process. */
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, closeSync, openSync, writeSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { DbError } from "../errors";
 import { QUERY_SETTINGS, rowsFromJsonCompact } from "../result";
 import { quoteIdent, quoteString } from "../sql";
-import type { Db, InsertOptions, QueryOptions, Row, Settings } from "../types";
+import { rowDataChunks, rowDataLength, type Db, type InsertOptions, type QueryOptions, type Row, type RowData, type Settings } from "../types";
 import { ChdbConnection, loadLibchdb } from "./libchdb";
 import { lockDataDir, type DirLock } from "./lock";
 
@@ -105,11 +105,16 @@ export class EmbeddedDb implements Db {
     this.run(sql, "TSV", opts?.settings);
   }
 
-  async insertRowBinary(table: string, columns: readonly string[], data: Uint8Array, opts?: InsertOptions): Promise<void> {
-    if (data.length === 0) return;
+  async insertRowBinary(table: string, columns: readonly string[], data: RowData, opts?: InsertOptions): Promise<void> {
+    if (rowDataLength(data) === 0) return;
     // Inline data after FORMAT is cut short by the engine for some binary content; a spool file is exact.
     const file = join(this.spool, `${process.pid}-${++insertSeq}.bin`);
-    writeFileSync(file, data);
+    const fd = openSync(file, "w");
+    try {
+      for (const chunk of rowDataChunks(data)) writeSync(fd, chunk);
+    } finally {
+      closeSync(fd);
+    }
     try {
       const cols = columns.map(quoteIdent).join(", ");
       // The token makes the engine drop a repeated batch (MergeTree tables with a deduplication window).

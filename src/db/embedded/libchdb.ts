@@ -34,6 +34,22 @@ export function libchdbCandidates(configured?: string): string[] {
 
 let loaded: { lib: Lib; path: string } | undefined;
 
+/**
+ * The engine's allocator (jemalloc) keeps freed pages for seconds by default; returning them at
+ * once keeps a load's peak memory about 40 MB lower at no measurable cost. jemalloc reads
+ * JE_MALLOC_CONF from the C environment when the library loads (Bun's process.env does not
+ * reach it, so setenv is called directly); a value set by the user wins.
+ */
+function allocatorDefaults(): void {
+  if (process.env.JE_MALLOC_CONF !== undefined) return;
+  try {
+    const libc = dlopen("libc.so.6", { setenv: { args: [FFIType.cstring, FFIType.cstring, FFIType.i32], returns: FFIType.i32 } });
+    libc.symbols.setenv(Buffer.from("JE_MALLOC_CONF\0"), Buffer.from("dirty_decay_ms:0,muzzy_decay_ms:0\0"), 0);
+  } catch {
+    // not glibc: keep the engine's defaults
+  }
+}
+
 export function loadLibchdb(configured?: string): { lib: Lib; path: string } {
   if (loaded) return loaded;
   const candidates = libchdbCandidates(configured);
@@ -44,6 +60,7 @@ export function loadLibchdb(configured?: string): { lib: Lib; path: string } {
       `looked in: ${candidates.join(", ")}. Get it with \`npm install @chdb/lib-linux-x64-gnu\` and set ALTREPODB_LIBCHDB=/path/to/libchdb.so (or database.embedded.libchdb), or put libchdb.so next to the altrepodb binary`,
     );
   }
+  allocatorDefaults();
   try {
     loaded = { lib: dlopen(found, symbols), path: found };
   } catch (e) {

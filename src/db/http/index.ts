@@ -30,7 +30,7 @@ import { Readable } from "node:stream";
 import { DbError } from "../errors";
 import { QUERY_SETTINGS, rowsFromJsonCompact } from "../result";
 import { quoteIdent, quoteString } from "../sql";
-import type { Db, InsertOptions, QueryOptions, Row, Settings } from "../types";
+import { rowDataChunks, rowDataLength, type Db, type InsertOptions, type QueryOptions, type Row, type RowData, type Settings } from "../types";
 import type { HttpConfig } from "../index";
 import { clickhouseMessage, HttpDbError, networkError, responseError, type Target } from "./errors";
 
@@ -51,7 +51,7 @@ interface Request {
   format?: string;
   settings?: Settings;
   /** Request body (the statement then travels in the URL). */
-  body?: Uint8Array;
+  body?: RowData;
   session?: string;
 }
 
@@ -69,8 +69,10 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-function* chunks(data: Uint8Array): Generator<Buffer> {
-  for (let i = 0; i < data.length; i += CHUNK) yield Buffer.from(data.buffer, data.byteOffset + i, Math.min(CHUNK, data.length - i));
+function* chunks(data: RowData): Generator<Buffer> {
+  for (const part of rowDataChunks(data)) {
+    for (let i = 0; i < part.length; i += CHUNK) yield Buffer.from(part.buffer, part.byteOffset + i, Math.min(CHUNK, part.length - i));
+  }
 }
 
 /** One HTTP exchange: the answer's bytes, or an HttpDbError. Never retries. */
@@ -307,8 +309,8 @@ export class HttpDb implements Db {
     await this.run("command", { sql, format: "TabSeparated", settings: opts?.settings });
   }
 
-  async insertRowBinary(table: string, columns: readonly string[], data: Uint8Array, opts?: InsertOptions): Promise<void> {
-    if (data.length === 0) return;
+  async insertRowBinary(table: string, columns: readonly string[], data: RowData, opts?: InsertOptions): Promise<void> {
+    if (rowDataLength(data) === 0) return;
     const sql = `INSERT INTO ${quoteIdent(table)} (${columns.map(quoteIdent).join(", ")}) FORMAT RowBinary`;
     const dedup = opts?.dedupToken !== undefined && this.dedupTokens;
     const settings = dedup ? { insert_deduplication_token: opts!.dedupToken!, ...opts?.settings } : opts?.settings;

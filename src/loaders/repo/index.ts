@@ -43,7 +43,8 @@ export async function loadRepo(ctx: LoadContext, input: RepoLoadInput): Promise<
   let mark = t0;
   const phase = (name: string) => {
     const now = performance.now();
-    log.debug(`phase ${name}`, { ms: Math.round(now - mark), rssMb: Math.round(process.memoryUsage.rss() / 1048576) });
+    const mem = process.memoryUsage();
+    log.debug(`phase ${name}`, { ms: Math.round(now - mark), rssMb: Math.round(mem.rss / 1048576), heapMb: Math.round(mem.heapUsed / 1048576), externalMb: Math.round(mem.external / 1048576) });
     mark = now;
   };
   const snap = readSnapshot(input.path);
