@@ -3,7 +3,7 @@ import { defineCommand } from "citty";
 import { InputError } from "../loaders/errors";
 import { loadTask, type TaskLoadReport } from "../loaders/task";
 import type { DependsBackfill } from "../loaders/task/types";
-import { cleanTasks, unclearLine } from "../loaders/task-clean";
+import { cleanTasks, unclearLine } from "../loaders/task/clean";
 import { cliLoadContext, globalFlags } from "./context";
 import { RunFailed, UsageError } from "./errors";
 import { progressReporter } from "./progress";

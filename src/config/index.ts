@@ -11,6 +11,8 @@ import * as v from "valibot";
 import { ConfigError } from "./errors";
 import { locateKey } from "./locate";
 import { FileSchema, type FileConfig } from "./schema";
+import type { BrokerOptions } from "../amqp/options";
+import type { DbConfig } from "../db";
 
 export { ConfigError } from "./errors";
 export { FileSchema, type FileConfig } from "./schema";
@@ -20,19 +22,7 @@ export type LogLevel = "error" | "warn" | "info" | "debug" | "trace";
 export interface Config {
   /** The file the values came from, or null for built-in defaults. */
   source: string | null;
-  database:
-    | { driver: "embedded"; database: string; path: string; libchdb?: string }
-    | {
-        driver: "http";
-        database: string;
-        url: string;
-        user: string;
-        password: string;
-        ca?: string;
-        compression: boolean;
-        requestTimeoutMs: number;
-        maxRetries: number;
-      };
+  database: DbConfig;
   log: { level: LogLevel; format: "text" | "json"; file?: string };
   load: { workers: number };
   repoDirs: Record<string, string>;
@@ -43,20 +33,8 @@ export interface Config {
   file: FileConfig;
 }
 
-export interface AmqpConfig {
-  host: string;
-  port: number;
-  vhost: string;
-  username: string;
-  password: string;
-  tls: boolean;
-  cacert?: string;
-  cert?: string;
-  key?: string;
-  heartbeat: number;
-  connectTimeoutMs: number;
-  reconnectDelayMs: number;
-  reconnectDelayMaxMs: number;
+/** The broker connection (src/amqp) and where dead letters go. */
+export interface AmqpConfig extends BrokerOptions {
   deadLetterExchange: string;
 }
 

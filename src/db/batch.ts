@@ -86,8 +86,19 @@ export class BatchWriter {
     return this.maybeFlush(p);
   }
 
-  /** Adds rows someone else encoded with this table's column layout (kept, not copied). */
+  /** Adds rows someone else encoded with this table's column layout; `data` is copied. */
   addEncoded(table: string, data: Uint8Array, rows: number): Promise<void> | undefined {
+    const p = this.pending(table);
+    p.writer.raw(data);
+    p.rows += rows;
+    return this.maybeFlush(p);
+  }
+
+  /**
+   * Like addEncoded, but `data` is kept as it is until the flush, not copied: the caller gives it
+   * up (the package store hands over whole worker replies this way).
+   */
+  addEncodedOwned(table: string, data: Uint8Array, rows: number): Promise<void> | undefined {
     const p = this.pending(table);
     this.settle(p);
     p.chunks.push(data);

@@ -13,6 +13,12 @@ export interface LoadContext {
   progress?: (p: Progress) => void;
 }
 
+/** A file or package that could not be loaded, and why (every loader's report lists them). */
+export interface FailedItem {
+  path: string;
+  error: string;
+}
+
 export interface Progress {
   phase: string;
   done: number;

@@ -244,12 +244,12 @@ export class PackageStore {
       if (duplicate) {
         it.outcomes[it.index] = { status: "duplicate", pkgHash: it.pkgHash };
         // a new file digest of a stored package: remember it, so the file is known next time
-        if (!pairKnown) this.writer.addEncoded("PackageHash", it.tables.PackageHash.data, it.tables.PackageHash.rows);
+        if (!pairKnown) this.writer.addEncodedOwned("PackageHash", it.tables.PackageHash.data, it.tables.PackageHash.rows);
         continue;
       }
       this.written.add(it.pkgHash);
       hashes.push(it.pkgHash);
-      for (const [table, t] of Object.entries(it.tables)) if (t.rows) this.writer.addEncoded(table, t.data, t.rows);
+      for (const [table, t] of Object.entries(it.tables)) if (t.rows) this.writer.addEncodedOwned(table, t.data, t.rows);
     }
     const batch = `${this.runId}-${++this.batchSeq}`;
     await journalStart(this.db, batch, hashes);

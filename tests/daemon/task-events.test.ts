@@ -1,4 +1,4 @@
-/** Rows from girar task events and their idempotent writers (src/loaders/task-events). */
+/** Rows from girar task events and their idempotent writers (src/loaders/task/events). */
 import { beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import * as v from "valibot";
 import type { Db } from "../../src/db";
@@ -21,7 +21,7 @@ import {
   writeProgress,
   writeSearch,
   writeSubtaskProgress,
-} from "../../src/loaders/task-events";
+} from "../../src/loaders/task/events";
 import { testDb } from "../helpers/db";
 
 setDefaultTimeout(60_000);

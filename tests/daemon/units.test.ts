@@ -246,8 +246,8 @@ describe("import boundaries", () => {
     for (const f of files(join(src, "amqp"))) for (const i of importsOf(f)) expect({ f, i, bad: /\/(loaders|daemon|cli)(\/|$)/.test(i) }).toMatchObject({ bad: false });
   });
 
-  test("the daemon and task-events never import the CLI", () => {
-    for (const f of [...files(join(src, "daemon")), ...files(join(src, "loaders", "task-events"))])
+  test("the daemon and the task events never import the CLI", () => {
+    for (const f of [...files(join(src, "daemon")), ...files(join(src, "loaders", "task", "events"))])
       for (const i of importsOf(f)) expect({ f, i, bad: /\/cli(\/|$)/.test(i) }).toMatchObject({ bad: false });
   });
 });

@@ -35,7 +35,7 @@ import {
   writeProgress,
   writeSearch,
   writeSubtaskProgress,
-} from "../../loaders/task-events";
+} from "../../loaders/task/events";
 import type { RowCounts } from "../../db";
 import type { HandleResult, ServiceContext, ServiceModule } from "../types";
 

@@ -14,7 +14,7 @@ import { quoteString, type Db, type RowCounts } from "../../db";
 import { PackageStore, type PackageFile, type PackageOutcome } from "../../packages";
 import { readPackage } from "../../rpm/package";
 import type { LoadContext } from "../context";
-import type { FailedItem } from "../repo/types";
+import type { FailedItem } from "../context";
 
 export interface PackageLoadInput {
   files: string[];

@@ -18,10 +18,8 @@ export interface RepoLoadInput {
   dryRun?: boolean;
 }
 
-export interface FailedItem {
-  path: string;
-  error: string;
-}
+export type { FailedItem } from "../context";
+import type { FailedItem } from "../context";
 
 export interface RepoLoadReport {
   branch: string;

@@ -7,7 +7,7 @@
  */
 import { readdirSync, readFileSync, readlinkSync, realpathSync, statSync, lstatSync, type Stats } from "node:fs";
 import { basename, join } from "node:path";
-import type { FailedItem } from "../repo/types";
+import type { FailedItem } from "../context";
 import { byteString, strip, type ByteString } from "./text";
 
 export class TaskFs {

@@ -1,6 +1,6 @@
 /** Input and report of the girar task loader (CLI `task load`, daemon task.state/task.progress). */
 import type { RowCounts } from "../../db";
-import type { FailedItem } from "../repo/types";
+import type { FailedItem } from "../context";
 
 /** The Depends file back-fill after the task's packages: see src/loaders/task/save/backfill.ts. */
 export type DependsBackfill = "task" | "full" | "off";

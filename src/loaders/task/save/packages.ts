@@ -8,7 +8,7 @@
 import { basename } from "node:path";
 import { PackageStore, type PackageFile, type PackageOutcome } from "../../../packages";
 import type { RowCounts } from "../../../db";
-import type { FailedItem } from "../../repo/types";
+import type { FailedItem } from "../../context";
 import type { LoadContext } from "../../context";
 import type { TaskFs } from "../fs";
 import type { Task } from "../model";

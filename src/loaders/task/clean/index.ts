@@ -11,12 +11,12 @@
  */
 import { readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { insertRows } from "../../db";
-import type { LoadContext } from "../context";
-import { InputError } from "../errors";
-import { TaskFs } from "../task/fs";
-import { deletedStateRow, type TaskStateRow } from "../task/rows/states";
-import { printable } from "../task/text";
+import { insertRows } from "../../../db";
+import type { LoadContext } from "../../context";
+import { InputError } from "../../errors";
+import { TaskFs } from "../fs";
+import { deletedStateRow, type TaskStateRow } from "../rows/states";
+import { printable } from "../text";
 
 export const CLEANER_MESSAGE = "task found as deleted by task_cleaner";
 

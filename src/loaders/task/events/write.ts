@@ -3,8 +3,8 @@
  * again, so a message delivered twice leaves the same rows. The DELETED state row goes straight
  * to TaskStates (not the Buffer table) so it is on disk when the message is acknowledged.
  */
-import { hexLiteral, insertRows, quoteIdent, quoteIntArray, quoteString, type Db } from "../../db";
-import type { TaskStateRow } from "../task/rows/states";
+import { hexLiteral, insertRows, quoteIdent, quoteIntArray, quoteString, type Db } from "../../../db";
+import type { TaskStateRow } from "../rows/states";
 import { deletedRow, type ApprovalRow, type ProgressRow, type SearchRow, type SubtaskProgressRow } from "./rows";
 
 function literal(v: unknown): string {

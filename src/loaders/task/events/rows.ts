@@ -3,9 +3,9 @@
  * the DELETED TaskStates row, and the newer TaskProgress / TaskSubtaskProgress / GlobalSearch
  * logs (schema-newer-tables.md §2.1–2.3). Plain functions, no I/O.
  */
-import { InputError } from "../errors";
-import { parseApprovalText } from "../task/parse/approvals";
-import { deletedStateRow, type TaskStateRow } from "../task/rows/states";
+import { InputError } from "../../errors";
+import { parseApprovalText } from "../parse/approvals";
+import { deletedStateRow, type TaskStateRow } from "../rows/states";
 import type { SubtaskInfo, TaskApprovalEvent, TaskProgressEvent, TaskStateEvent } from "./schema";
 
 /** When the event happened: its _timestamp, else the AMQP timestamp, else now (whole seconds). */
