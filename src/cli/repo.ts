@@ -42,6 +42,7 @@ const load = defineCommand({
     else {
       const p = report.packages;
       console.log(`${report.branch} ${report.date}: ${p.seen} packages, ${p.known} already known, ${p.parsed} parsed, ${p.failed} failed in ${report.seconds.toFixed(2)} s`);
+      if (report.unchangedFrom) console.log(`the snapshot's lists are unchanged since load ${report.unchangedFrom}: its package set was copied`);
       console.log(`rows: ${Object.entries(report.rows).map(([t, n]) => `${t} ${n}`).join(", ")}`);
       for (const f of report.failures.slice(0, 20)) console.log(`failed: ${f.path}: ${f.error}`);
       if (report.failures.length > 20) console.log(`… and ${report.failures.length - 20} more failures (--json lists all)`);

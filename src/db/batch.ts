@@ -174,11 +174,11 @@ function randomSalt(): string {
 }
 
 /** Inserts an array of row objects into one table in one batch. */
-export async function insertRows(db: Db, table: string, rows: readonly Record<string, unknown>[], columns?: readonly string[]): Promise<number> {
+export async function insertRows(db: Db, table: string, rows: readonly object[], columns?: readonly string[]): Promise<number> {
   if (rows.length === 0) return 0;
   const enc = await tableEncoder(db, table, columns);
   const w = new RowWriter();
-  for (const r of rows) enc.encode(w, r);
+  for (const r of rows) enc.encode(w, r as Record<string, unknown>);
   const data = w.bytes();
   await db.insertRowBinary(table, enc.columns, data, { dedupToken: dedupToken(table, data, randomSalt()) });
   return rows.length;

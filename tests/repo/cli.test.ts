@@ -57,7 +57,7 @@ describe("repo load from the command line", () => {
     expect(badPath.stderr).not.toContain("    at ");
   });
 
-  for (const point of ["journal-started", "after-Files_insert", "after-Packages", "rows-written", "before-root"]) {
+  for (const point of ["journal-started", "after-Files_insert", "after-Packages", "rows-written", "pkgset-after-PackageSet", "before-root"]) {
     test(`killed with SIGKILL at ${point}, run again: every row exactly once`, () => {
       const cfg = newConfig();
       expect(cli(cfg, ["db", "init"]).code).toBe(0);
@@ -69,4 +69,20 @@ describe("repo load from the command line", () => {
       expectExactlyOnce(cfg, snap);
     });
   }
+
+  test("killed while copying an unchanged snapshot's package set, run again: every row once", () => {
+    const cfg = newConfig();
+    expect(cli(cfg, ["db", "init"]).code).toBe(0);
+    expect(cli(cfg, ["repo", "load", "p10", snap.root, "--date", "2026-11-20"]).code).toBe(0);
+    const killed = cli(cfg, ["repo", "load", "p10", snap.root, "--date", "2026-11-21"], { ALTREPODB_CRASH_AT: "clone-members" });
+    expect(killed.signal).toBe("SIGKILL");
+    const rerun = cli(cfg, ["repo", "load", "p10", snap.root, "--date", "2026-11-21"]);
+    expect(rerun.code).toBe(0);
+    expect(rerun.stdout).toContain("package set was copied");
+    const [s] = query(cfg, "SELECT count() AS n, uniqExact(pkgset_uuid, pkg_hash) AS u FROM PackageSet");
+    expect(Number(s.n)).toBe(Number(s.u));
+    expect(Number(s.n)).toBe(2 * (snap.srpms.length + snap.rpms.length));
+    const roots = query(cfg, "SELECT toString(toDate(pkgset_date)) AS d, pkgset_complete AS c FROM PackageSetName WHERE pkgset_depth = 0 ORDER BY d");
+    expect(roots).toEqual([{ d: "2026-11-20", c: 1 }, { d: "2026-11-21", c: 1 }]);
+  });
 });

@@ -154,15 +154,39 @@ describe("cold load of a snapshot", () => {
 });
 
 describe("reloads", () => {
-  test("a second date reuses every package and writes only the package set", async () => {
+  /** Members of each node of a load, by node path (depth/name/parent name). */
+  async function tree(date: string): Promise<Record<string, string[]>> {
+    const rows = await db.query<{ node: string; kv: string; h: string[] }>(
+      `SELECT concat(toString(N.pkgset_depth), '/', N.pkgset_nodename, '/', P.pkgset_nodename) AS node, toString(N.pkgset_kv.v) AS kv,
+              arraySort(groupArray(toString(S.pkg_hash))) AS h
+       FROM PackageSetName AS N
+       LEFT JOIN PackageSetName AS P ON P.pkgset_uuid = N.pkgset_puuid AND P.pkgset_date = N.pkgset_date
+       LEFT JOIN PackageSet AS S ON S.pkgset_uuid = N.pkgset_uuid
+       WHERE N.pkgset_date = toDateTime('${date} 00:00:00', 'UTC') AND N.pkgset_nodename != ''
+       GROUP BY node, kv ORDER BY node`,
+    );
+    return Object.fromEntries(rows.map((r) => [`${r.node} ${r.kv}`, r.h.filter((x) => x !== "0")]));
+  }
+
+  test("a second date of the unchanged snapshot copies the package set: nothing parsed, same members", async () => {
     const before = await db.query<{ n: bigint }>("SELECT count() AS n FROM Packages");
     const report = await loadRepo(contextFor(db), { branch: "sisyphus", path: snap.root, date: "2026-11-21" });
+    expect(report.unchangedFrom).toBeDefined();
     expect(report.packages.known).toBe(report.packages.seen);
     expect(report.packages.parsed).toBe(0);
+    expect(Object.keys(report.rows).sort()).toEqual(["PackageSet", "PackageSetName"]);
+    expect(await db.query<{ n: bigint }>("SELECT count() AS n FROM Packages")).toEqual(before);
+    expect(await tree("2026-11-21")).toEqual(await tree("2026-11-20"));
+  });
+
+  test("a snapshot whose lists changed takes the full path and reuses every known package", async () => {
+    const changed = await edgeSnapshot({ taskInfo: { task: 340001, prev: 340000 } });
+    const report = await loadRepo(contextFor(db), { branch: "sisyphus", path: changed.root, date: "2026-11-23" });
+    expect(report.unchangedFrom).toBeUndefined();
+    expect(report.packages.known).toBe(report.packages.seen);
     for (const t of ["Packages", "Files_insert", "Depends", "Changelog", "PackageHash", "Specfiles_insert"]) expect(report.rows[t]).toBe(0);
-    expect(report.rows.PackageSetName).toBeGreaterThan(0);
-    const after = await db.query<{ n: bigint }>("SELECT count() AS n FROM Packages");
-    expect(after).toEqual(before);
+    const roots = await db.query<{ kv: string[] }>("SELECT pkgset_kv.v AS kv FROM PackageSetName WHERE pkgset_depth = 0 AND pkgset_date = toDateTime('2026-11-23 00:00:00', 'UTC')");
+    expect(roots[0].kv).toContain("340001");
   });
 
   test("the same branch and date is refused without --force, replaced with it", async () => {

@@ -14,8 +14,9 @@ import { PackageStore, type PackageFile, type PackageLoadOptions, type PackageOu
 import type { LoadContext } from "../context";
 import { AlreadyLoaded, InputError, throwIfAborted } from "../errors";
 import { readSnapshot } from "./layout";
+import { cloneLoad, recordLoad, sameSnapshot, snapshotFingerprint } from "./unchanged";
 import { readListing, type Digests } from "./lists";
-import { deleteLoad, existingLoads, hasPartialRows, nameRow, nodeUuid, ZERO_UUID, type PkgsetNode } from "./pkgset";
+import { clearMembers, deleteLoad, existingLoads, hasPartialRows, nameRow, nodeUuid, ZERO_UUID, type PkgsetNode } from "./pkgset";
 import type { FailedItem, RepoLoadInput, RepoLoadReport } from "./types";
 
 export type { RepoLoadInput, RepoLoadReport } from "./types";
@@ -67,6 +68,30 @@ export async function loadRepo(ctx: LoadContext, input: RepoLoadInput): Promise<
   }
 
   phase("check");
+
+  // an unchanged snapshot (same lists as an earlier complete load): copy that package set
+  const fingerprint = dryRun ? undefined : snapshotFingerprint(snap);
+  const same = fingerprint && !input.force ? await sameSnapshot(db, branch, fingerprint) : undefined;
+  if (fingerprint && same && same !== ruuid) {
+    const c = await cloneLoad(db, same, branch, input.date, dateEpoch, input.tag ?? "");
+    await recordLoad(db, branch, input.date, ruuid, fingerprint);
+    phase("package set copied");
+    const report: RepoLoadReport = {
+      branch,
+      date: input.date,
+      path: snap.root,
+      complete: true,
+      dryRun,
+      unchangedFrom: same,
+      packages: { seen: c.packages, known: c.packages, parsed: 0, failed: 0 },
+      failures: [],
+      rows: c.rows,
+      seconds: (performance.now() - t0) / 1000,
+    };
+    log.info("package set loaded (snapshot unchanged: copied from an earlier load)", { branch, date: input.date, from: same, packages: c.packages, seconds: report.seconds.toFixed(2) });
+    return report;
+  }
+
   // the parser workers start (and load their code) while the lists are read
   const store = await PackageStore.open(ctx, { workers: input.workers ?? ctx.config.load.workers, dryRun });
   let listing: Awaited<ReturnType<typeof readListing>>;
@@ -117,6 +142,7 @@ export async function loadRepo(ctx: LoadContext, input: RepoLoadInput): Promise<
 
   // package-set tree
   const writer = dryRun ? undefined : await BatchWriter.open(db, ["PackageSet", "PackageSetName"], { maxRows: 500_000 });
+  if (writer) writer.afterTable = (table) => crashPoint(`pkgset-after-${table}`);
   const node = (path: string): string => nodeUuid(branch, input.date, path);
   const tag = input.tag ?? "";
   const common = (kv: [string, string][]): [string, string][] => [...kv, ["class", "repository"]];
@@ -175,6 +201,7 @@ export async function loadRepo(ctx: LoadContext, input: RepoLoadInput): Promise<
   };
 
   if (writer) {
+    await clearMembers(db, [srcNode, ...archNodes, ...compNodes].map((n) => n.uuid));
     const write = async (n: PkgsetNode) => {
       for (const h of n.members ?? []) await writer.add("PackageSet", { pkgset_uuid: n.uuid, pkg_hash: h });
       await writer.add("PackageSetName", nameRow(n, ruuid, dateEpoch, tag, complete));
@@ -189,6 +216,7 @@ export async function loadRepo(ctx: LoadContext, input: RepoLoadInput): Promise<
     await writer.add("PackageSetName", nameRow(root, ruuid, dateEpoch, tag, complete));
     await writer.flush();
   }
+  if (writer && complete && fingerprint) await recordLoad(db, branch, input.date, ruuid, fingerprint);
   phase("package set");
 
   const rows = { ...store.rows, ...(writer?.counts ?? {}) };

@@ -81,3 +81,15 @@ export async function hasPartialRows(db: Db, ruuid: string): Promise<boolean> {
   const r = await db.query<{ n: bigint }>(`SELECT count() AS n FROM PackageSetName WHERE pkgset_ruuid = toUUID(${quoteString(ruuid)})`);
   return r[0].n > 0n;
 }
+
+/**
+ * Removes members left under these node ids by an interrupted run (PackageSet rows are written
+ * before the PackageSetName row that names their node, so a crash in between leaves rows that
+ * no node points to yet). The ids are derived from (branch, date, node): a rerun writes the same.
+ */
+export async function clearMembers(db: Db, uuids: readonly string[]): Promise<void> {
+  if (uuids.length === 0) return;
+  const list = `(${uuids.map((u) => `toUUID(${quoteString(u)})`).join(", ")})`;
+  const [r] = await db.query<{ n: bigint }>(`SELECT count() AS n FROM PackageSet WHERE pkgset_uuid IN ${list}`);
+  if (r.n > 0n) await db.command(`DELETE FROM PackageSet WHERE pkgset_uuid IN ${list}`);
+}

@@ -27,6 +27,8 @@ export interface RepoLoadReport {
   path: string;
   /** True when the package set (root row) was written: nothing is missing. */
   complete: boolean;
+  /** Set when the snapshot's lists were byte-identical to this earlier load's: its package set was copied. */
+  unchangedFrom?: string;
   dryRun: boolean;
   packages: { seen: number; known: number; parsed: number; failed: number };
   failures: FailedItem[];
