@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { insertRows, quoteString, type Db, type RowCounts } from "../../db";
 import { crashPoint } from "../../packages/crash";
 import { type Snapshot } from "./layout";
-import { clearMembers, nameRow, nodeUuid, ZERO_UUID, type PkgsetNode } from "./pkgset";
+import { clearMembers, nameRow, nodeUuid, ZERO_UUID } from "./pkgset";
 
 const LOADS = "altrepodb_repo_loads";
 
@@ -90,27 +90,27 @@ export async function cloneLoad(db: Db, from: string, branch: string, date: stri
   const newId = (n: StoredNode) => nodeUuid(branch, date, pathOf(n));
   const rows: RowCounts = { PackageSet: 0, PackageSetName: 0 };
   await clearMembers(db, nodes.map(newId));
-  const nameRows = [];
-  for (const n of nodes) {
-    const uuid = newId(n);
-    const copied = await db.query<{ n: bigint }>(`SELECT count() AS n FROM PackageSet WHERE pkgset_uuid = toUUID(${quoteString(n.uuid)})`);
-    if (copied[0].n > 0n) {
-      await db.command(
-        `INSERT INTO PackageSet (pkgset_uuid, pkg_hash) SELECT toUUID(${quoteString(uuid)}), pkg_hash FROM PackageSet WHERE pkgset_uuid = toUUID(${quoteString(n.uuid)})`,
-      );
-      rows.PackageSet += Number(copied[0].n);
-      crashPoint("clone-members");
-    }
-    const node: PkgsetNode = { uuid, puuid: n.depth === 0 ? ZERO_UUID : newId(byUuid.get(n.puuid)!), depth: n.depth, name: n.name, kv: n.k.map((k, i) => [k, n.v[i]]) };
-    nameRows.push(nameRow(node, ruuid, dateEpoch, tag, true));
-  }
+  // every node's members in one INSERT … SELECT, old node ids mapped to the new ones
+  const uuidArray = (ids: string[]) => `[${ids.map((u) => `toUUID(${quoteString(u)})`).join(", ")}]`;
+  const olds = nodes.map((n) => n.uuid);
+  const news = nodes.map(newId);
+  const [counts] = await db.query<{ rows: bigint; packages: bigint }>(
+    `SELECT count() AS rows, uniqExact(pkg_hash) AS packages FROM PackageSet WHERE pkgset_uuid IN ${uuidArray(olds)}`,
+  );
+  await db.command(
+    `INSERT INTO PackageSet (pkgset_uuid, pkg_hash)
+     SELECT toUUID(transform(toString(pkgset_uuid), [${olds.map(quoteString).join(", ")}], [${news.map(quoteString).join(", ")}])), pkg_hash
+     FROM PackageSet WHERE pkgset_uuid IN ${uuidArray(olds)}`,
+  );
+  rows.PackageSet = Number(counts.rows);
+  crashPoint("clone-members");
+  const nameRows = nodes.map((n) =>
+    nameRow({ uuid: newId(n), puuid: n.depth === 0 ? ZERO_UUID : newId(byUuid.get(n.puuid)!), depth: n.depth, name: n.name, kv: n.k.map((k, i) => [k, n.v[i]]) }, ruuid, dateEpoch, tag, true),
+  );
   // children first, the root (depth 0, last in the list) alone and last
   const root = nameRows.pop()!;
   await insertRows(db, "PackageSetName", nameRows);
   await insertRows(db, "PackageSetName", [root]);
   rows.PackageSetName = nameRows.length + 1;
-  const members = await db.query<{ n: bigint }>(
-    `SELECT uniqExact(pkg_hash) AS n FROM PackageSet WHERE pkgset_uuid IN (SELECT pkgset_uuid FROM PackageSetName WHERE pkgset_ruuid = toUUID(${quoteString(ruuid)}))`,
-  );
-  return { packages: Number(members[0].n), rows };
+  return { packages: Number(counts.packages), rows };
 }
