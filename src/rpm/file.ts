@@ -118,3 +118,19 @@ function needBytes(fileSize: number, end: number, path: string, what: string): v
     throw new RpmError("truncated", `the ${what} ends at byte ${end} but the file has only ${fileSize} bytes`, path, fileSize);
   }
 }
+
+/** Up to `n` bytes of a file at `offset` (fewer at its end), for magic checks. */
+export function readHead(path: string, offset = 0, n = 8): Uint8Array {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch (e) {
+    throw new RpmError("io", `cannot read file: ${(e as Error).message}`, path);
+  }
+  try {
+    const head = new Uint8Array(n);
+    return head.subarray(0, readSync(fd, head, 0, n, offset));
+  } finally {
+    closeSync(fd);
+  }
+}

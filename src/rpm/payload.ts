@@ -4,11 +4,10 @@
  * decompression stops (and any decompressor child is killed) as soon as the spec is read.
  * A payload without a spec is an RpmError "no-spec" (the reference blocks forever there).
  */
-import { closeSync, openSync, readSync } from "node:fs";
 import { type CpioEntry, CpioReader, type StrippedFileInfo } from "./cpio.ts";
 import { type Compression, compressionFromTag, detectCompression, openDecompressed } from "./decompress.ts";
 import { RpmError } from "./errors.ts";
-import { readPackageFile } from "./file.ts";
+import { readHead, readPackageFile } from "./file.ts";
 import type { RpmPackage } from "./model.ts";
 import { buildPackageFromFile } from "./package.ts";
 import { ByteReader } from "./reader.ts";
@@ -41,19 +40,8 @@ function isSpecName(name: string): boolean {
 
 /** Payload compression: by magic first, by the PAYLOADCOMPRESSOR tag second. */
 export function payloadCompression(path: string, payloadOffset: number, tag: string): Compression {
-  const head = new Uint8Array(8);
-  let n = 0;
-  let fd: number;
-  try {
-    fd = openSync(path, "r");
-  } catch (e) {
-    throw new RpmError("io", `cannot read file: ${(e as Error).message}`, path);
-  }
-  try {
-    n = readSync(fd, head, 0, head.length, payloadOffset);
-  } finally {
-    closeSync(fd);
-  }
+  const head = readHead(path, payloadOffset);
+  const n = head.length;
   if (n === 0) throw new RpmError("truncated", "the package has no payload", path, payloadOffset);
   const kind = detectCompression(head.subarray(0, n)) ?? compressionFromTag(tag);
   if (!kind) {

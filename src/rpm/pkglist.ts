@@ -5,8 +5,8 @@
  * header. A corrupt entry anywhere is an RpmError with its offset in the decompressed list (the
  * reference silently stopped at the first bad entry).
  */
-import { closeSync, openSync, readSync } from "node:fs";
 import { detectCompression, openDecompressed } from "./decompress.ts";
+import { readHead } from "./file.ts";
 import { RpmError } from "./errors.ts";
 import { Header, headerSize } from "./header.ts";
 import type { RpmPackage } from "./model.ts";
@@ -84,25 +84,10 @@ export function* parseHeaderList(bytes: Uint8Array, path = ""): Generator<AptEnt
   }
 }
 
-function fileHead(path: string): Uint8Array {
-  let fd: number;
-  try {
-    fd = openSync(path, "r");
-  } catch (e) {
-    throw new RpmError("io", `cannot read file: ${(e as Error).message}`, path);
-  }
-  try {
-    const head = new Uint8Array(8);
-    const n = readSync(fd, head, 0, 8, 0);
-    return head.subarray(0, n);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** Stream the headers of a pkglist / srclist file, compressed or not (detected by magic). */
 export async function* readHeaderList(path: string, opts: HeaderListOptions = {}): AsyncGenerator<AptEntry> {
-  const head = fileHead(path);
+  const head = readHead(path);
   if (head.length === 0) return;
   const kind = detectCompression(head);
   if (!kind) throw new RpmError("magic", "not a header list (unknown magic)", path, 0);
