@@ -2,21 +2,21 @@
  * `loadRepo`: one repository snapshot (branch + date) into the database (reference §2).
  * Called by `altrepodb repo load` and by the daemon's repo.load messages.
  *
- * Order: lists → which packages are known → sources → binaries (their pkg_srcrpm_hash needs
- * the sources) → PackageSet/PackageSetName of srpm, arch and component nodes → root node last.
- * The root row is the "complete" mark; everything before it can be rerun without doubling rows.
+ * Order: layout and lists → an unchanged snapshot is copied from its earlier load → otherwise
+ * the packages not yet known are parsed and written (src/packages) → PackageSet/PackageSetName of
+ * srpm, arch and component nodes → root node last (tree.ts). The root row is the "complete" mark;
+ * everything before it can be rerun without doubling rows.
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { BatchWriter } from "../../db";
-import { crashPoint } from "../../packages/crash";
 import { PackageStore, type PackageFile, type PackageLoadOptions, type PackageOutcome } from "../../packages";
 import type { LoadContext } from "../context";
 import { AlreadyLoaded, InputError, throwIfAborted } from "../errors";
 import { readSnapshot } from "./layout";
 import { cloneLoad, recordLoad, sameSnapshot, snapshotFingerprint } from "./unchanged";
 import { readListing, type Digests } from "./lists";
-import { clearMembers, deleteLoad, existingLoads, hasPartialRows, nameRow, nodeUuid, ZERO_UUID, type PkgsetNode } from "./pkgset";
+import { deleteLoad, existingLoads, hasPartialRows, nodeUuid } from "./pkgset";
+import { buildTree, writeTree } from "./tree";
 import type { FailedItem, RepoLoadInput, RepoLoadReport } from "./types";
 
 export type { RepoLoadInput, RepoLoadReport } from "./types";
@@ -136,90 +136,14 @@ export async function loadRepo(ctx: LoadContext, input: RepoLoadInput): Promise<
   }
   for (const w of store.warnings) log.debug(w.warning, { path: w.path });
   const outcomes = [...srcOut, ...binOut];
-  const srcHash = hashByName(srcNames, srcOut);
-  const binHash = hashByName(binNames, binOut);
   const complete = failures.length === 0;
 
-  // package-set tree
-  const writer = dryRun ? undefined : await BatchWriter.open(db, ["PackageSet", "PackageSetName"], { maxRows: 500_000 });
-  if (writer) writer.afterTable = (table) => crashPoint(`pkgset-after-${table}`);
-  const node = (path: string): string => nodeUuid(branch, input.date, path);
-  const tag = input.tag ?? "";
-  const common = (kv: [string, string][]): [string, string][] => [...kv, ["class", "repository"]];
-  const srcMembers = [...new Set(srcHash.values())];
-  const srcNode: PkgsetNode = {
-    uuid: node("/srpm"),
-    puuid: ruuid,
-    depth: 1,
-    name: "srpm",
-    kv: [
-      ["depth", "1"],
-      ["type", "srpm"],
-      ["size", String(srcMembers.length)],
-      ["class", "repository"],
-      ["SRPMS", snap.archs.map((a) => `${a.name}/SRPMS.classic`).join(", ")],
-      ["repo", branch],
-    ],
-    members: srcMembers,
-  };
-  const archNodes: PkgsetNode[] = snap.archs.map((a) => ({
-    uuid: node(`/${a.name}`),
-    puuid: ruuid,
-    depth: 1,
-    name: a.name,
-    kv: [...common([["depth", "1"], ["type", "arch"], ["size", "0"]]), ["path", a.name], ["repo", branch]],
-  }));
-  const compNodes: PkgsetNode[] = [];
-  for (const a of snap.archs) {
-    for (const c of a.components) {
-      const members = [...new Set((listing.components.get(`${a.name}/${c}`) ?? []).map((n) => binHash.get(n)).filter((h): h is bigint => h !== undefined))];
-      compNodes.push({
-        uuid: node(`/${a.name}/${c}`),
-        puuid: node(`/${a.name}`),
-        depth: 2,
-        name: c,
-        kv: [...common([["depth", "2"], ["type", "comp"], ["size", String(members.length)]]), ["path", `${a.name}/RPMS.${c}`], ["repo", branch]],
-        members,
-      });
-    }
-  }
-  const comps = [...new Set(snap.archs.flatMap((a) => a.components))].sort();
-  const root: PkgsetNode = {
-    uuid: ruuid,
-    puuid: ZERO_UUID,
-    depth: 0,
-    name: branch,
-    kv: [
-      ["depth", "0"],
-      ["type", "repo"],
-      ["size", String(listing.sources.size + listing.binaries.size)],
-      ["class", "repository"],
-      ...snap.taskInfo,
-      ["archs", snap.archs.map((a) => a.name).sort().join(", ")],
-      ["comps", comps.join(", ")],
-    ],
-  };
-
-  if (writer) {
-    await clearMembers(db, [srcNode, ...archNodes, ...compNodes].map((n) => n.uuid));
-    const write = async (n: PkgsetNode) => {
-      for (const h of n.members ?? []) await writer.add("PackageSet", { pkgset_uuid: n.uuid, pkg_hash: h });
-      await writer.add("PackageSetName", nameRow(n, ruuid, dateEpoch, tag, complete));
-    };
-    await write(srcNode);
-    for (const n of archNodes) await write(n);
-    for (const n of compNodes) await write(n);
-    await writer.flush();
-    throwIfAborted(ctx.signal);
-    crashPoint("before-root");
-    // the root row last: it completes the load (and fires the StaticLastPackages views)
-    await writer.add("PackageSetName", nameRow(root, ruuid, dateEpoch, tag, complete));
-    await writer.flush();
-  }
-  if (writer && complete && fingerprint) await recordLoad(db, branch, input.date, ruuid, fingerprint);
+  const tree = buildTree(snap, listing, branch, input.date, hashByName(srcNames, srcOut), hashByName(binNames, binOut));
+  const treeRows = dryRun ? {} : await writeTree(db, tree, { dateEpoch, tag: input.tag ?? "", complete, signal: ctx.signal });
+  if (!dryRun && complete && fingerprint) await recordLoad(db, branch, input.date, ruuid, fingerprint);
   phase("package set");
 
-  const rows = { ...store.rows, ...(writer?.counts ?? {}) };
+  const rows = { ...store.rows, ...treeRows };
   const count = (s: PackageOutcome["status"]) => outcomes.filter((o) => o.status === s).length;
   const report: RepoLoadReport = {
     branch,
