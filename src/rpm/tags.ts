@@ -152,54 +152,31 @@ export const SIGTAG = {
 } as const;
 
 /**
- * librpm's headerMergeLegacySigs: the main-header tag a signature tag is copied to, or 0 when
- * the signature tag is dropped. Legacy 1000..1007 are renumbered; 256..999 keep their number.
+ * librpm's headerMergeLegacySigs: signature tags that are copied to the main header under another
+ * number. Other signature tags in 256..999 keep their number; anything else is dropped.
  */
+const RENUMBERED: readonly [sig: number, main: number][] = [
+  [SIGTAG.SIZE, TAG.SIGSIZE],
+  [SIGTAG.PGP, TAG.SIGPGP],
+  [SIGTAG.MD5, TAG.SIGMD5],
+  [SIGTAG.GPG, TAG.SIGGPG],
+  [SIGTAG.PGP5, TAG.SIGPGP5],
+  [SIGTAG.PAYLOADSIZE, TAG.ARCHIVESIZE],
+  [SIGTAG.FILESIGNATURES, 5090],
+  [SIGTAG.FILESIGNATURELENGTH, 5091],
+];
+const SIG_TO_MAIN = new Map(RENUMBERED);
+const MAIN_TO_SIG = new Map(RENUMBERED.map(([sig, main]) => [main, sig]));
+const keepsNumber = (tag: number) => tag >= 256 && tag < 1000;
+
+/** The main-header tag a signature tag is copied to, or 0 when the signature tag is dropped. */
 export function sigToMainTag(sigTag: number): number {
-  switch (sigTag) {
-    case SIGTAG.SIZE:
-      return TAG.SIGSIZE;
-    case SIGTAG.PGP:
-      return TAG.SIGPGP;
-    case SIGTAG.MD5:
-      return TAG.SIGMD5;
-    case SIGTAG.GPG:
-      return TAG.SIGGPG;
-    case SIGTAG.PGP5:
-      return TAG.SIGPGP5;
-    case SIGTAG.PAYLOADSIZE:
-      return TAG.ARCHIVESIZE;
-    case SIGTAG.FILESIGNATURES:
-      return 5090;
-    case SIGTAG.FILESIGNATURELENGTH:
-      return 5091;
-    default:
-      return sigTag >= 256 && sigTag < 1000 ? sigTag : 0;
-  }
+  return SIG_TO_MAIN.get(sigTag) ?? (keepsNumber(sigTag) ? sigTag : 0);
 }
 
 /** The inverse of sigToMainTag for the tags a package reader looks up (0 = none). */
 export function mainToSigTag(mainTag: number): number {
-  switch (mainTag) {
-    case TAG.SIGSIZE:
-      return SIGTAG.SIZE;
-    case TAG.SIGPGP:
-      return SIGTAG.PGP;
-    case TAG.SIGMD5:
-      return SIGTAG.MD5;
-    case TAG.SIGGPG:
-      return SIGTAG.GPG;
-    case TAG.SIGPGP5:
-      return SIGTAG.PGP5;
-    case TAG.ARCHIVESIZE:
-      return SIGTAG.PAYLOADSIZE;
-    case 5090:
-      return SIGTAG.FILESIGNATURES;
-    case 5091:
-      return SIGTAG.FILESIGNATURELENGTH;
-    default:
-      return mainTag >= 256 && mainTag < 1000 && mainTag !== 274 && mainTag !== 275 ? mainTag : 0;
-  }
+  return MAIN_TO_SIG.get(mainTag) ?? (keepsNumber(mainTag) && !SIG_TO_MAIN.has(mainTag) ? mainTag : 0);
 }
 
 export function isRegionTag(tag: number): boolean {
