@@ -14,7 +14,7 @@ import type { LoadContext } from "../context";
 import { AlreadyLoaded, InputError, throwIfAborted } from "../errors";
 import { readSnapshot } from "./layout";
 import { cloneLoad, recordLoad, sameSnapshot, snapshotFingerprint } from "./unchanged";
-import { readListing, type Digests } from "./lists";
+import { binaryPaths, readListing, type Digests } from "./lists";
 import { deleteLoad, existingLoads, hasPartialRows, nodeUuid } from "./pkgset";
 import { buildTree, writeTree } from "./tree";
 import type { FailedItem, RepoLoadInput, RepoLoadReport } from "./types";
@@ -115,11 +115,7 @@ export async function loadRepo(ctx: LoadContext, input: RepoLoadInput): Promise<
     // refer to them) and parses both side by side; each binary file once, from the first
     // component that lists it (noarch files repeat)
     const srcFiles = srcNames.map((n) => fileOf(join(snap.root, "files", "SRPMS", n), n, listing.sources.get(n), true));
-    const where = new Map<string, string>();
-    for (const [key, names] of listing.components) {
-      const [arch, comp] = key.split("/");
-      for (const n of names) if (!where.has(n)) where.set(n, join(snap.root, arch, `RPMS.${comp}`, n));
-    }
+    const where = binaryPaths(snap.root, listing);
     const binFiles = binNames.map((n) => fileOf(where.get(n) ?? n, n, listing.binaries.get(n), false));
     const beforeParse = async (files: readonly PackageFile[]) => {
       if (!files.some((f) => !f.source)) return;

@@ -167,3 +167,13 @@ async function readHashLines(path: string): Promise<[string, Uint8Array][]> {
   await readHashList(path, (name, sha256) => lines.push([name, sha256]));
   return lines;
 }
+
+/** Binary file name → its path under the first component that lists it (noarch files repeat). */
+export function binaryPaths(root: string, listing: Listing): Map<string, string> {
+  const where = new Map<string, string>();
+  for (const [key, names] of listing.components) {
+    const [arch, comp] = key.split("/");
+    for (const n of names) if (!where.has(n)) where.set(n, join(root, arch, `RPMS.${comp}`, n));
+  }
+  return where;
+}

@@ -10,7 +10,7 @@ import { digestFile, toHex } from "../../hash";
 import type { LoadContext } from "../context";
 import { InputError } from "../errors";
 import { readSnapshot } from "./layout";
-import { readListing, type Digests } from "./lists";
+import { binaryPaths, readListing, type Digests } from "./lists";
 
 export interface VerifyInput {
   branch: string;
@@ -64,15 +64,7 @@ export async function verifyRepo(ctx: LoadContext, input: VerifyInput): Promise<
 
   const files: { path: string; listed: Digests }[] = [];
   for (const [name, d] of listing.sources) files.push({ path: join(snap.root, "files", "SRPMS", name), listed: d });
-  const seen = new Set<string>();
-  for (const [key, names] of listing.components) {
-    const [arch, comp] = key.split("/");
-    for (const n of names) {
-      if (seen.has(n)) continue;
-      seen.add(n);
-      files.push({ path: join(snap.root, arch, `RPMS.${comp}`, n), listed: listing.binaries.get(n) ?? {} });
-    }
-  }
+  for (const [name, path] of binaryPaths(snap.root, listing)) files.push({ path, listed: listing.binaries.get(name) ?? {} });
 
   const differences: Difference[] = [];
   const computed: { path: string; md5: string; sha256: string; blake2b: string; size: number }[] = [];
