@@ -105,4 +105,3 @@ function wrap(c: ConsolaInstance): Logger {
 
 export const log: Logger = wrap(root);
 export const logger = (tag: string): Logger => log.child(tag);
-export const isLevelEnabled = (level: Level): boolean => LEVELS[level] <= root.level;

@@ -38,13 +38,6 @@ export class WorkerPool {
     for (let i = 0; i < this.size; i++) this.slots.push(this.spawn());
   }
 
-  /** Requests waiting or running. */
-  get inFlight(): number {
-    let n = 0;
-    for (const s of this.slots) n += s.inFlight.size;
-    return n;
-  }
-
   private spawn(): Slot {
     const worker = new Worker(workerUrl());
     const slot: Slot = { worker, inFlight: new Map() };
