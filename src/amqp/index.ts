@@ -1,6 +1,6 @@
 /** AMQP (RabbitMQ) building blocks: connection with reconnect, topology, confirmed publishing. */
 export { connectArgs, describeBroker, BrokerConfigError, type BrokerOptions } from "./options";
-export { backoffDelay, sleep } from "./backoff";
+export { backoffDelay, sleep, whenAborted } from "./backoff";
 export { connectBroker, BrokerUnavailable } from "./connect";
 export { keepConnected, type KeepOptions, type LinkState, type Session } from "./keep";
 export { publishConfirmed, drained, PublishFailed } from "./publish";

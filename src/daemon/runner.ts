@@ -22,7 +22,7 @@
  */
 import { createHash } from "node:crypto";
 import type { ConfirmChannel, ConsumeMessage, Options } from "amqplib";
-import { backoffDelay, deadQueueName, declareTopology, delayQueueName, keepConnected, publishConfirmed, sleep, type BrokerOptions, type ChannelModel } from "../amqp";
+import { backoffDelay, deadQueueName, declareTopology, delayQueueName, keepConnected, publishConfirmed, sleep, whenAborted, type BrokerOptions, type ChannelModel } from "../amqp";
 import type { Config } from "../config";
 import { AlreadyLoaded, InputError } from "../loaders/errors";
 import type { Logger } from "../log";
@@ -227,8 +227,7 @@ export class ServiceRunner {
       if (this.accepting) await this.consume(ch);
       this.setState(this.accepting ? "running" : "stopping");
       this.log.info("consuming", { queue: this.s.topology.queue, exchange: this.s.topology.exchange, routing_keys: this.s.topology.routingKeys.join(","), workers: this.s.workers });
-      const stopped = new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
-      await Promise.race([closed, chClosed, stopped]);
+      await Promise.race([closed, chClosed, whenAborted(signal)]);
     } finally {
       if (this.channel === ch) {
         this.channel = undefined;
@@ -322,7 +321,8 @@ export class ServiceRunner {
   private async run(msg: IncomingMessage): Promise<HandleResult> {
     const controller = new AbortController();
     const onStop = () => controller.abort();
-    this.hardStop.signal.addEventListener("abort", onStop, { once: true });
+    if (this.hardStop.signal.aborted) controller.abort();
+    else this.hardStop.signal.addEventListener("abort", onStop, { once: true });
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       const db = await this.deps.db.get();

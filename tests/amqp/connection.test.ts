@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "
 import { mkdtempSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createServer, type TLSSocket } from "node:tls";
-import { BrokerUnavailable, connectArgs, connectBroker, describeBroker, keepConnected } from "../../src/amqp";
+import { BrokerUnavailable, connectArgs, connectBroker, describeBroker, keepConnected, whenAborted } from "../../src/amqp";
 import { log } from "../../src/log";
 import { BROKER_UP, brokerOptions, dropConnections, makeVhost, until } from "./_broker";
 
@@ -116,7 +116,7 @@ describe.skipIf(!BROKER_UP)("keepConnected on the broker", () => {
         sessions++;
         const ch = await conn.createChannel();
         await ch.assertQueue(`keep-q-${sessions}`, { durable: false, autoDelete: true });
-        await Promise.race([closed, new Promise((r) => signal.addEventListener("abort", r))]);
+        await Promise.race([closed, whenAborted(signal)]);
       },
     });
     await until(() => sessions === 1, 5000, "the first session");
