@@ -7,6 +7,7 @@ import { quoteIdent, quoteString } from "../sql";
 import { rowDataChunks, rowDataLength, type Db, type InsertOptions, type QueryOptions, type Row, type RowData, type Settings } from "../types";
 import { ChdbConnection, loadLibchdb } from "./libchdb";
 import { lockDataDir, type DirLock } from "./lock";
+import { cleanSpool, spoolDir } from "./spool";
 
 export interface EmbeddedOptions {
   /** Data directory; created when missing. */
@@ -18,6 +19,8 @@ export interface EmbeddedOptions {
 
 /** The data directory this process has opened, shared by every EmbeddedDb of the process. */
 let opened: { path: string; lock: DirLock; users: number } | undefined;
+/** Data directories whose spool this process has cleaned (once each, before its first insert). */
+const cleaned = new Set<string>();
 const live = new Set<ChdbConnection>();
 
 process.on("exit", () => {
@@ -40,6 +43,16 @@ function acquire(path: string): void {
     throw new DbError(`cannot create data directory ${path}: ${(e as Error).message}`, "set database.embedded.path to a writable directory");
   }
   opened = { path, lock: lockDataDir(path), users: 1 };
+  if (!cleaned.has(path)) {
+    // no insert of this process has run here yet: every spool file is a dead process's leftover
+    try {
+      cleanSpool(spoolDir(path));
+    } catch (e) {
+      release();
+      throw new DbError(`cannot clean the insert spool ${spoolDir(path)}: ${(e as Error).message}`, "check the permissions of the data directory");
+    }
+    cleaned.add(path);
+  }
 }
 
 function release(): void {
@@ -74,8 +87,7 @@ export class EmbeddedDb implements Db {
     }
     live.add(this.conn);
     this.database = opts.database;
-    this.spool = join(path, "altrepodb-spool");
-    mkdirSync(this.spool, { recursive: true });
+    this.spool = spoolDir(path);
     for (const s of settingsSql(QUERY_SETTINGS)) this.conn.query(s);
     this.conn.query(`CREATE DATABASE IF NOT EXISTS ${quoteIdent(opts.database)}`);
     this.conn.query(`USE ${quoteIdent(opts.database)}`);
