@@ -26,6 +26,8 @@ export interface HttpConfig {
   compression: boolean;
   requestTimeoutMs: number;
   maxRetries: number;
+  /** Accept a server older than MIN_SERVER_VERSION (driver-level tests against Debian's 18.16 only). */
+  allowOldServer?: boolean;
 }
 
 export type DbConfig = EmbeddedConfig | HttpConfig;

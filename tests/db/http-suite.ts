@@ -8,7 +8,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from "node:http";
 import { join } from "node:path";
 import { DbError, RowWriter, compileLayout, openDb, type Db } from "../../src/db";
-import { HttpDb } from "../../src/db/http";
+import { HttpDb, MIN_SERVER_VERSION, versionAtLeast } from "../../src/db/http";
 import { clickHouseUnavailable, startClickHouseServer, type Account, type ClickHouseServer } from "../helpers/clickhouse-server";
 import { runConformance } from "./conformance";
 
@@ -43,6 +43,8 @@ export async function httpSuite(server: ClickHouseServer): Promise<void> {
     compression: o.compression ?? true,
     requestTimeoutMs: o.requestTimeoutMs ?? 30_000,
     maxRetries: o.maxRetries ?? 3,
+    // driver-level tests: Debian's 18.16 cannot hold the schema, but the driver must still work with it
+    allowOldServer: true,
   });
   /** Opens through openDb (src/db/index.ts), as the CLI does. */
   const open = (o: Options = {}) => openDb(config(o)) as Promise<HttpDb>;
@@ -76,6 +78,23 @@ export async function httpSuite(server: ClickHouseServer): Promise<void> {
     };
 
     describe("connect", () => {
+      test(`the schema's minimum server version (${MIN_SERVER_VERSION}) is checked at connect`, async () => {
+        const o = config();
+        const result = await openDb({ ...o, allowOldServer: false }).then(
+          async (db) => {
+            await db.command(`DROP DATABASE IF EXISTS \`${db.database}\``).catch(() => {});
+            await db.close();
+            return "accepted";
+          },
+          (e) => e as DbError,
+        );
+        if (versionAtLeast(server.version, MIN_SERVER_VERSION)) expect(result).toBe("accepted");
+        else {
+          expect(result).toBeInstanceOf(DbError);
+          expect((result as DbError).message).toBe(`ClickHouse ${server.version} at ${server.url} is too old: altrepodb needs ${MIN_SERVER_VERSION} or later`);
+        }
+      });
+
       test("reads the server version and what it supports; creates the database", async () => {
         const name = uniqueName("created");
         const db = await fresh({ database: name });

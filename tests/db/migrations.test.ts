@@ -28,7 +28,9 @@ describe("migration runner", () => {
     const bad = loadMigrations(files("CREATE TABLE IF NOT EXISTS m_two (b UInt8) ENGINE = MergeTree ORDER BY b;\nSELECT no_such_function();\n"));
     const err = await migrate(db, {}, bad).catch((e) => e);
     expect(err).toBeInstanceOf(DbError);
-    expect(err.message).toContain("migration 0002_second.sql failed at statement 2 of 2");
+    // the file, the statement's number and its beginning, then the server's reason
+    expect(err.message).toContain("migration 0002_second.sql failed at statement 2 of 2 (SELECT no_such_function()): ");
+    expect(err.message).toContain("no_such_function");
     const st = await migrationStatus(db, bad);
     expect(st[0].state).toBe("applied");
     expect(st[1]).toMatchObject({ state: "failed", failedStep: 2 });
@@ -36,6 +38,16 @@ describe("migration runner", () => {
     const fixed = loadMigrations(files("CREATE TABLE IF NOT EXISTS m_two (b UInt8) ENGINE = MergeTree ORDER BY b;\n"));
     expect(await migrate(db, {}, fixed)).toEqual(["0002_second.sql"]);
     expect((await migrationStatus(db, fixed)).map((s) => s.state)).toEqual(["applied", "applied"]);
+    await db.close();
+  });
+
+  test("a long statement is named by its first words, on one line", async () => {
+    const db = await testDb("mig");
+    const stmt = "CREATE TABLE IF NOT EXISTS m_bad\n(\n    a UInt8,\n    b NoSuchType\n)\nENGINE = MergeTree\nORDER BY a;\n";
+    const err = await migrate(db, {}, loadMigrations(files(stmt))).catch((e) => e);
+    expect(err).toBeInstanceOf(DbError);
+    expect(err.message).toContain("migration 0002_second.sql failed at statement 1 of 1 (CREATE TABLE IF NOT EXISTS m_bad ( a UInt8, b NoSuchType )…): ");
+    expect(err.message).not.toContain("\n");
     await db.close();
   });
 

@@ -18,10 +18,12 @@
  *    `insert_deduplication_token`, so the server drops the second copy of a batch that had
  *    arrived after all. Other statements and token-less inserts fail with a DbError instead.
  *
- * Old servers. The settings the driver adds are sent only when the server knows them (asked
- * once from system.settings at connect). ClickHouse before 22.2 (Debian's 18.16 among them)
- * has no insert_deduplication_token: an insert whose answer was lost is then not repeated
- * (it could double the rows); the DbError says so.
+ * Old servers. The schema needs ClickHouse 23.3 or later (MIN_SERVER_VERSION): connect refuses
+ * an older server with a DbError naming both versions, before anything is written. Driver-level
+ * tests against Debian's 18.16 pass allowOldServer; for them the settings the driver adds are
+ * sent only when the server knows them (asked once from system.settings at connect). ClickHouse
+ * before 22.2 has no insert_deduplication_token: an insert whose answer was lost is then not
+ * repeated (it could double the rows); the DbError says so.
  */
 import { createClient, ClickHouseLogLevel, type ClickHouseClient, type ClickHouseSettings } from "@clickhouse/client";
 import { randomUUID } from "node:crypto";
@@ -35,6 +37,24 @@ import type { HttpConfig } from "../index";
 import { clickhouseMessage, HttpDbError, networkError, responseError, type Target } from "./errors";
 
 export { HttpDbError } from "./errors";
+
+/**
+ * The oldest server the schema works on. What decides it (tests/db/server-version.test.ts derives
+ * it from the engine's system.functions.introduced_in): mapFromArrays (23.3) in mv_image_pkgset;
+ * older needs: insert_deduplication_token (22.2), SQL functions with CREATE OR REPLACE FUNCTION
+ * (21.10+), Map columns, DateTime64 and now64 (20.1). The ALTRepo API's production runs 24.3+.
+ */
+export const MIN_SERVER_VERSION = "23.3";
+
+/** Whether `version` ("24.3.4.147", "18.16.1") is at least `min` ("23.3"). */
+export function versionAtLeast(version: string, min: string): boolean {
+  const a = version.split(".").map((x) => Number.parseInt(x, 10) || 0);
+  const b = min.split(".").map((x) => Number.parseInt(x, 10) || 0);
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0);
+  }
+  return true;
+}
 
 /** How long the server keeps an idle session (and its temporary tables); ClickHouse's default cap. */
 const SESSION_TIMEOUT_S = 3600;
@@ -192,6 +212,12 @@ export class HttpDb implements Db {
       version = (await ask("SELECT version()")).trim();
       if (!/^\d+\.\d+/.test(version)) {
         throw new DbError(`${target.url} does not answer like a ClickHouse server (SELECT version() gave ${JSON.stringify(version.slice(0, 60))})`, "set database.http.url (or ALTREPODB_DB_URL) to the server's HTTP interface");
+      }
+      if (!cfg.allowOldServer && !versionAtLeast(version, MIN_SERVER_VERSION)) {
+        throw new DbError(
+          `ClickHouse ${version} at ${target.url} is too old: altrepodb needs ${MIN_SERVER_VERSION} or later`,
+          "upgrade the server (the ALTRepo API runs on 24.3 and later), or use the embedded driver (database.driver = \"embedded\")",
+        );
       }
       const names = OPTIONAL_SETTINGS.map(quoteString).join(", ");
       known = new Set((await ask(`SELECT name FROM system.settings WHERE name IN (${names})`)).split("\n").filter(Boolean));

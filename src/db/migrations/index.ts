@@ -47,6 +47,15 @@ export function loadMigrations(files: Record<string, string> = migrationFiles())
     .sort((a, b) => a.version - b.version);
 }
 
+/** The first words of a statement, on one line, to name it in a message. */
+export function statementHead(stmt: string, max = 60): string {
+  const flat = stmt.replace(/\s+/g, " ").trim();
+  if (flat.length <= max) return flat;
+  const cut = flat.slice(0, max + 1);
+  const space = cut.lastIndexOf(" ");
+  return `${(space > max / 2 ? cut.slice(0, space) : cut.slice(0, max)).trimEnd()}…`;
+}
+
 function render(stmt: string, db: Db, cluster?: string): string {
   const s = stmt.replaceAll("{database}", quoteIdent(db.database));
   return cluster ? toClusterStatement(s, cluster) : s;
@@ -127,7 +136,7 @@ export async function migrate(db: Db, opts: MigrateOptions = {}, migrations = lo
       } catch (e) {
         const msg = (e as Error).message;
         await record(db, m, "failed", i + 1, msg).catch(() => {});
-        throw new DbError(`migration ${m.name} failed at statement ${i + 1} of ${m.statements.length}: ${msg}`, "fix the cause and run `altrepodb db migrate` again; `altrepodb db status` shows the failed step");
+        throw new DbError(`migration ${m.name} failed at statement ${i + 1} of ${m.statements.length} (${statementHead(m.statements[i])}): ${msg}`, "fix the cause and run `altrepodb db migrate` again; `altrepodb db status` shows the failed step");
       }
     }
     await record(db, m, "applied");
