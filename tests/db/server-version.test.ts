@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { DbError, openDb } from "../../src/db";
 import { MIN_SERVER_VERSION } from "../../src/db/http";
+import { migrate } from "../../src/db/migrations";
 import { CLI } from "../helpers/cli";
 import { testDb } from "../helpers/db";
 
@@ -46,6 +47,23 @@ describe("the minimum server version", () => {
     expect(versionKey("22.2")).toBeLessThan(versionKey(MIN_SERVER_VERSION));
   });
 });
+
+test("every view and materialized view of the schema works with the old query analyzer (the default before 24.3)", async () => {
+  const db = await testDb("oldanalyzer");
+  await db.command("SET enable_analyzer = 0");
+  await migrate(db);
+  const objects = await db.query<{ name: string; engine: string; q: string }>(
+    "SELECT name, engine, as_select AS q FROM system.tables WHERE database = currentDatabase() AND engine IN ('View', 'MaterializedView') ORDER BY name",
+  );
+  expect(objects.length).toBeGreaterThan(30);
+  const failed: string[] = [];
+  for (const o of objects) {
+    const sql = o.engine === "View" ? `SELECT * FROM ${o.name} LIMIT 0` : `SELECT * FROM (${o.q}) LIMIT 0`;
+    await db.query(sql).catch((e) => failed.push(`${o.name}: ${(e as Error).message}`));
+  }
+  expect(failed).toEqual([]);
+  await db.close();
+}, 600_000);
 
 /** A server that answers `SELECT version()` with `version` and nothing else. */
 function fakeServer(version: string) {
