@@ -111,11 +111,14 @@ export function resolveConfig(file: FileConfig, source: string | null, env: Reco
   const database = env.ALTREPODB_DB_NAME ?? db.name;
   let dbConfig: Config["database"];
   if (driver === "embedded") {
+    // under the systemd unit (StateDirectory=, ProtectHome=yes) the state directory; else the user's data home
     const dataHome = env.XDG_DATA_HOME || join(homedir(), ".local", "share");
+    const state = env.STATE_DIRECTORY?.split(":")[0];
+    const defaultPath = state ? join(state, "db") : join(dataHome, "altrepodb", "db");
     dbConfig = {
       driver,
       database,
-      path: resolve(expandHome(env.ALTREPODB_DB_PATH ?? db.embedded.path ?? join(dataHome, "altrepodb", "db"))),
+      path: resolve(expandHome(env.ALTREPODB_DB_PATH ?? db.embedded.path ?? defaultPath)),
       libchdb: env.ALTREPODB_LIBCHDB ?? (db.embedded.libchdb ? expandHome(db.embedded.libchdb) : undefined),
     };
   } else {
