@@ -77,6 +77,8 @@ async function connect(o: FakeOptions, extra: { compression?: boolean; maxRetrie
     url: fake.url,
     user: "loader",
     password: "pw",
+    // driver-level behaviour with old and current servers alike (the schema's minimum is tested in server-version.test.ts)
+    allowOldServer: true,
     compression: extra.compression ?? false,
     requestTimeoutMs: 5000,
     maxRetries: extra.maxRetries ?? 3,
