@@ -5,7 +5,7 @@
  * quick start's closing hint works when pasted, and a second `.ci/setup` reuses node_modules.
  */
 import { describe, expect, test } from "bun:test";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config";
 
@@ -56,7 +56,19 @@ describe("quick start and setup", () => {
     const shown = r.stdout.toString();
     const pasted = shown.slice(shown.indexOf("try: ") + 5).trim();
     expect(pasted).toStartWith("ALTREPODB_DB_PATH=/x/quickstart-db dist/altrepodb sql ");
-  });
+    // pasted in the source tree after a quick start, it queries the quick start's database
+    if (!existsSync(join(ROOT, "dist", "altrepodb"))) return;
+    const db = join(scratch("quickstart"), "db with space");
+    const env = { ...process.env, ALTREPODB_DB_PATH: db };
+    expect(Bun.spawnSync([join(ROOT, "dist", "altrepodb"), "db", "init"], { env, cwd: ROOT, stdout: "pipe", stderr: "pipe" }).exitCode).toBe(0);
+    const shownFor = Bun.spawnSync(["bash", "-c", `bin=dist/altrepodb; ${hint}`], { env, stdout: "pipe" }).stdout.toString();
+    const command = shownFor.slice(shownFor.indexOf("try: ") + 5).trim();
+    const clean = { ...process.env } as Record<string, string>;
+    delete clean.ALTREPODB_DB_PATH;
+    const r2 = Bun.spawnSync(["bash", "-c", command], { env: clean, cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+    expect(r2.stderr.toString()).toBe("");
+    expect(r2.exitCode).toBe(0);
+  }, 120_000);
 
   test(".ci/npm-install runs npm ci only when package-lock.json changed since the last install", () => {
     const dir = scratch("npmstamp");
