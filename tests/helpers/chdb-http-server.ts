@@ -62,18 +62,35 @@ const DEFAULT_SESSION_TIMEOUT = 60;
 /** URL parameters the HTTP handler itself takes (not settings). */
 const HANDLER_PARAMS = new Set(["query", "database", "default_format", "query_id", "session_id", "session_timeout", "session_check", "user", "password", "quota_key", "role", "stacktrace", "buffer_size", "wait_end_of_query", "compress", "decompress"]);
 
-/** exceptionCodeToHTTPStatus of ClickHouse (src/Server/HTTP/exceptionCodeToHTTPStatus.cpp). */
-function statusFor(code: number): number {
-  if (code === 194) return 401; // REQUIRED_PASSWORD
-  if ([192, 193, 516, 497, 512].includes(code)) return 403; // UNKNOWN_USER, WRONG_PASSWORD, AUTHENTICATION_FAILED, ACCESS_DENIED, SET_NON_GRANTED_ROLE
-  // BAD_ARGUMENTS, CANNOT_PARSE_*, DUPLICATE_COLUMN, ILLEGAL_COLUMN, THERE_IS_NO_COLUMN, SYNTAX_ERROR, INCORRECT_DATA, TYPE_MISMATCH, …
-  if ([36, 427, 6, 25, 26, 38, 41, 72, 27, 15, 44, 8, 62, 117, 53, 69, 167, 168, 169, 170].includes(code)) return 400;
-  // UNKNOWN_TABLE, UNKNOWN_FUNCTION, UNKNOWN_IDENTIFIER, UNKNOWN_TYPE, UNKNOWN_STORAGE, UNKNOWN_DATABASE, UNKNOWN_SETTING, UNKNOWN_FORMAT, …
-  if ([60, 46, 47, 50, 56, 81, 115, 63, 73, 83, 107, 511, 64].includes(code)) return 404;
-  if (code === 48) return 501; // NOT_IMPLEMENTED
-  if (code === 209 || code === 76) return 503; // SOCKET_TIMEOUT, CANNOT_OPEN_FILE
-  if (code === 159) return 408; // TIMEOUT_EXCEEDED
-  return 500;
+/** exceptionCodeToHTTPStatus of ClickHouse (src/Server/HTTP/exceptionCodeToHTTPStatus.cpp), by error name. */
+const STATUS_BY_NAME: [number, string[]][] = [
+  [401, ["REQUIRED_PASSWORD"]],
+  [403, ["UNKNOWN_USER", "WRONG_PASSWORD", "AUTHENTICATION_FAILED", "SET_NON_GRANTED_ROLE", "ACCESS_DENIED"]],
+  [
+    400,
+    ["BAD_ARGUMENTS", "CANNOT_COMPILE_REGEXP", "CANNOT_PARSE_TEXT", "CANNOT_PARSE_ESCAPE_SEQUENCE", "CANNOT_PARSE_QUOTED_STRING", "CANNOT_PARSE_DATE",
+     "CANNOT_PARSE_DATETIME", "CANNOT_PARSE_NUMBER", "CANNOT_PARSE_DOMAIN_VALUE_FROM_STRING", "CANNOT_PARSE_IPV4", "CANNOT_PARSE_IPV6",
+     "CANNOT_PARSE_INPUT_ASSERTION_FAILED", "CANNOT_PARSE_UUID", "DUPLICATE_COLUMN", "ILLEGAL_COLUMN", "UNKNOWN_ELEMENT_IN_AST",
+     "UNKNOWN_TYPE_OF_AST_NODE", "THERE_IS_NO_COLUMN", "TOO_DEEP_AST", "TOO_BIG_AST", "UNEXPECTED_AST_STRUCTURE", "SYNTAX_ERROR",
+     "INCORRECT_DATA", "TYPE_MISMATCH", "VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE"],
+  ],
+  [
+    404,
+    ["UNKNOWN_TABLE", "UNKNOWN_FUNCTION", "UNKNOWN_IDENTIFIER", "UNKNOWN_TYPE", "UNKNOWN_STORAGE", "UNKNOWN_DATABASE", "UNKNOWN_SETTING",
+     "UNKNOWN_DIRECTION_OF_SORTING", "UNKNOWN_AGGREGATE_FUNCTION", "UNKNOWN_FORMAT", "UNKNOWN_DATABASE_ENGINE", "UNKNOWN_TYPE_OF_QUERY", "UNKNOWN_ROLE"],
+  ],
+  [413, ["QUERY_IS_TOO_LARGE"]],
+  [501, ["NOT_IMPLEMENTED"]],
+  [503, ["SOCKET_TIMEOUT", "CANNOT_OPEN_FILE", "CANNOT_SCHEDULE_TASK"]],
+  [411, ["HTTP_LENGTH_REQUIRED"]],
+  [408, ["TIMEOUT_EXCEEDED"]],
+  [415, ["UNSUPPORTED_MEDIA_TYPE"]],
+];
+
+/** The HTTP status of an error text "Code: N. DB::Exception: … (NAME)". */
+function statusFor(text: string): number {
+  const name = /\(([A-Z][A-Z0-9_]+)\)\s*$/.exec(text)?.[1] ?? "";
+  return STATUS_BY_NAME.find(([, names]) => names.includes(name))?.[0] ?? 500;
 }
 
 class Failure extends Error {
@@ -270,7 +287,7 @@ async function serve(dataDir: string): Promise<void> {
       const code = f?.code ?? Number(/Code: (\d+)\./.exec(message)?.[1] ?? 1001);
       const text = f ? f.text : /^Code: \d+\./.test(message) ? message : `Code: ${code}. DB::Exception: ${message}. (STD_EXCEPTION)`;
       return new Response(`${text} (version ${version})\n`, {
-        status: statusFor(code),
+        status: statusFor(text),
         headers: { ...headers, "Content-Type": "text/plain; charset=UTF-8", "X-ClickHouse-Exception-Code": String(code) },
       });
     } finally {
