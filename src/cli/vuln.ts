@@ -17,18 +17,21 @@ function printFailures(items: { path: string; error: string }[]): void {
 const load = defineCommand({
   meta: {
     name: "load",
-    description: "Load vulnerability records: nvd (CVE API 2.0 or its JSON files) — example: altrepodb vuln load nvd --source ./nvd-json/",
+    description:
+      "Load vulnerability records: nvd (CVE API 2.0 or its JSON files), bdu (FSTEC export zip/xml), ghsa (OSV JSON tree) — example: altrepodb vuln load bdu --source vulxml.zip",
   },
   args: {
-    kind: { type: "positional", description: "nvd", required: true },
-    source: { type: "string", description: `A file, a directory of *.json(.gz), or the API URL (default ${NVD_API})` },
+    kind: { type: "positional", description: "nvd, bdu or ghsa", required: true },
+    source: { type: "string", description: `nvd: a file, a directory of *.json(.gz), or the API URL (default ${NVD_API}); bdu: vulxml.zip or its XML; ghsa: a tree of OSV *.json files` },
     since: { type: "string", description: "API: load records modified since this date (YYYY-MM-DD); default: where the last run stopped" },
     "api-key-file": { type: "string", description: "API: file holding the NVD API key (or $ALTREPODB_NVD_API_KEY)" },
     "dry-run": { type: "boolean", description: "Read and check, write nothing" },
     json: { type: "boolean", description: "Print the report as JSON" },
   },
   async run({ args }) {
-    if (args.kind !== "nvd") throw new UsageError(`unknown source ${JSON.stringify(args.kind)} (known: nvd)`);
+    const kind = String(args.kind);
+    if (kind !== "nvd" && kind !== "bdu" && kind !== "ghsa") throw new UsageError(`unknown source ${JSON.stringify(args.kind)} (known: nvd, bdu, ghsa)`);
+    if (kind !== "nvd" && args.source === undefined) throw new UsageError(`vuln load ${kind} needs --source (a file or directory)`);
     let since: Date | undefined;
     if (args.since !== undefined) {
       if (!/^\d{4}-\d{2}-\d{2}$/.test(String(args.since)) || !Number.isFinite(Date.parse(`${args.since}T00:00:00Z`)))
@@ -39,7 +42,7 @@ const load = defineCommand({
     if (args["api-key-file"]) apiKey = readFileSync(String(args["api-key-file"]), "utf8").split("\n")[0]!.trim();
     const ctx = await cliLoadContext("vuln", abortOnSignals());
     ctx.progress = progressReporter(ctx.log, globalFlags.quiet || Boolean(args.json));
-    const r = await loadVulnerabilities(ctx, { source: "nvd", from: String(args.source ?? NVD_API), since, apiKey, dryRun: Boolean(args["dry-run"]) });
+    const r = await loadVulnerabilities(ctx, { source: kind, from: String(args.source ?? NVD_API), since, apiKey, dryRun: Boolean(args["dry-run"]) });
     if (args.json) console.log(JSON.stringify(r));
     else {
       printFailures(r.rejected);

@@ -74,10 +74,10 @@ describe("vuln match", () => {
         cveItem({ id: "CVE-2024-0004", matches: [{ criteria: "cpe:2.3:a:nettle_project:nettle_tools:*:*:*:*:*:*:*:*" }] }), // another product
       ]),
     );
-  });
+  }, 120_000);
   afterAll(async () => {
     await db?.close();
-  });
+  }, 60_000);
 
   const matches = async () =>
     (

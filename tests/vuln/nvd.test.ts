@@ -105,10 +105,10 @@ describe("vuln load nvd into the database", () => {
   let db: Db;
   beforeAll(async () => {
     db = await migratedDb("vuln_nvd");
-  });
+  }, 120_000);
   afterAll(async () => {
     await db?.close();
-  });
+  }, 60_000);
   const count = async (table: string) => Number((await db.query<{ n: number }>(`SELECT count() AS n FROM ${table}`))[0]!.n);
 
   test("files (plain and gzip): loaded; rerun writes nothing; a changed record adds one version; a bad record is reported", async () => {

@@ -7,7 +7,10 @@
 import type { LoadContext, FailedItem } from "../context.ts";
 import { InputError, throwIfAborted } from "../errors.ts";
 import { nvdRecordRows, RecordError } from "./nvd.ts";
-import { feedFiles, fileItems, nvdApiPages, windows } from "./source.ts";
+import { bduRecordRow } from "./bdu.ts";
+import { ghsaRecordRow } from "./ghsa.ts";
+import { bduXmlStream, feedFiles, fileItems, nvdApiPages, osvFiles, windows } from "./source.ts";
+import { xmlElements } from "./xml.ts";
 import { writeRecords, type RecordRows, type WriteCounts } from "./write.ts";
 import { insertRows, quoteString } from "../../db/index.ts";
 import type { HttpOptions } from "../../http/index.ts";
@@ -15,8 +18,10 @@ import type { HttpOptions } from "../../http/index.ts";
 export { loadCpeMap } from "./map.ts";
 export { matchVulnerabilities } from "./match.ts";
 
+export type VulnSource = "nvd" | "bdu" | "ghsa";
+
 export interface VulnLoadInput {
-  source: "nvd";
+  source: VulnSource;
   /** a file, a directory, or an http(s) URL of the CVE API 2.0 */
   from: string;
   /** API only: start of the first window (default: the stored cursor; without one, everything) */
@@ -56,11 +61,12 @@ export async function loadVulnerabilities(ctx: LoadContext, input: VulnLoadInput
     if (!input.dryRun) await writeRecords(ctx.db, batch, counts);
     batch = [];
   };
+  const map = mapper(input.source);
   const take = async (text: string | unknown, where: string) => {
     records++;
     try {
-      const item = typeof text === "string" ? JSON.parse(text) : text;
-      batch.push(nvdRecordRows(item));
+      if (text instanceof RecordError) throw text;
+      batch.push(map(text));
     } catch (e) {
       if (!(e instanceof RecordError) && !(e instanceof SyntaxError)) throw e;
       rejected.push({ path: where, error: e.message });
@@ -84,15 +90,15 @@ export async function loadVulnerabilities(ctx: LoadContext, input: VulnLoadInput
 
   if (!/^https?:\/\//.test(input.from)) {
     let failed = false;
-    for (const file of feedFiles(input.from)) {
+    for (const file of sourceFiles(input.source, input.from)) {
       let n = 0;
       try {
-        for await (const item of fileItems(file, "vulnerabilities")) {
+        for await (const item of recordsOf(input.source, file)) {
           throwIfAborted(ctx.signal);
           await take(item, `${file}#${n++}`);
         }
       } catch (e) {
-        if (e instanceof Error && e.name === "JsonStreamError") {
+        if (e instanceof Error && ["JsonStreamError", "XmlError", "ZipError"].includes(e.name)) {
           failed = true;
           rejected.push({ path: file, error: e.message });
           ctx.log.error(`${file}: ${e.message}; the ${n} complete records before it are loaded`);
@@ -105,6 +111,7 @@ export async function loadVulnerabilities(ctx: LoadContext, input: VulnLoadInput
   }
 
   // the CVE API 2.0
+  if (input.source !== "nvd") throw new InputError(`${input.source} is read from files (a URL is for the NVD API)`, input.from);
   const cursorKey = `nvd:${new URL(input.from).host}`;
   const stored = await readCursor(ctx, cursorKey);
   const since = input.since ?? stored;
@@ -137,6 +144,39 @@ export async function loadVulnerabilities(ctx: LoadContext, input: VulnLoadInput
     ctx.log.info(`nvd: loaded up to ${cursor.toISOString()}`);
   }
   return report(true, cursor);
+}
+
+/** Record text or value → rows, per source. */
+function mapper(source: VulnSource): (x: unknown) => RecordRows {
+  if (source === "nvd") return (x) => nvdRecordRows(typeof x === "string" ? JSON.parse(x) : x);
+  if (source === "bdu") return (x) => ({ vulnerability: bduRecordRow(String(x)), cpeMatches: [] });
+  return (x) => ({ vulnerability: ghsaRecordRow(typeof x === "string" ? JSON.parse(x) : x), cpeMatches: [] });
+}
+
+/** The files of a source path: NVD feed files, the BDU export (zip or xml), OSV files of a tree. */
+function sourceFiles(source: VulnSource, path: string): string[] {
+  if (source === "nvd") return feedFiles(path);
+  if (source === "bdu") return [path];
+  return osvFiles(path);
+}
+
+/** Records of one file, as text (NVD items, BDU <vul> elements) or parsed (OSV files). */
+async function* recordsOf(source: VulnSource, file: string): AsyncGenerator<unknown> {
+  if (source === "nvd") yield* fileItems(file, "vulnerabilities");
+  else if (source === "bdu") yield* xmlElements(bduXmlStream(file), "vul");
+  else {
+    const text = await Bun.file(file).text();
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch (e) {
+      // one broken file is one rejected record, named by the caller
+      yield new RecordError(`not JSON: ${(e as Error).message}`);
+      return;
+    }
+    if (Array.isArray(doc)) yield* doc;
+    else yield doc;
+  }
 }
 
 async function readCursor(ctx: LoadContext, key: string): Promise<Date | undefined> {

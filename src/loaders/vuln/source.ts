@@ -3,12 +3,13 @@
  * `*.json` / `*.json.gz`, streamed item by item) or the NVD CVE API 2.0 (pages of 2,000 records
  * in modification-date windows of at most 120 days, the rate limit honoured).
  */
-import { createReadStream, lstatSync, readdirSync } from "node:fs";
+import { closeSync, createReadStream, lstatSync, openSync, readdirSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { createGunzip } from "node:zlib";
 import { httpGet, HttpError, type HttpOptions } from "../../http/index.ts";
 import { InputError } from "../errors.ts";
 import { jsonArrayItems } from "./json-items.ts";
+import { zipMemberStream, zipMembers } from "./zip.ts";
 
 /** The regular files a path names: itself, or the `*.json(.gz)` files of a directory, sorted. */
 export function feedFiles(path: string): string[] {
@@ -38,6 +39,57 @@ export async function* fileItems(file: string, key: string): AsyncGenerator<stri
   const raw = createReadStream(file, { highWaterMark: 1 << 20 });
   const stream = gz ? raw.pipe(createGunzip()) : raw;
   yield* jsonArrayItems(stream as AsyncIterable<Uint8Array>, key);
+}
+
+/** The `*.json` files below `path` (an OSV tree such as advisory-database), or `path` itself. */
+export function osvFiles(path: string): string[] {
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch {
+    throw new InputError("no such file or directory", path);
+  }
+  if (st.isFile()) return [path];
+  if (!st.isDirectory()) throw new InputError("not a regular file or directory", path);
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const n of readdirSync(dir).sort()) {
+      const p = join(dir, n);
+      const s = lstatSync(p); // symlinks are not followed: a tree never leads outside itself
+      if (s.isDirectory()) walk(p);
+      else if (s.isFile() && n.endsWith(".json")) out.push(p);
+    }
+  };
+  walk(path);
+  if (!out.length) throw new InputError("no *.json files below this directory", path);
+  return out;
+}
+
+/**
+ * The XML of a BDU export: the file itself, or the `.xml` member of the zip FSTEC publishes
+ * (its name changes between releases: the largest .xml member is taken).
+ */
+export function bduXmlStream(file: string): AsyncIterable<Uint8Array> {
+  let st;
+  try {
+    st = lstatSync(file);
+  } catch {
+    throw new InputError("no such file", file);
+  }
+  if (!st.isFile()) throw new InputError("not a regular file", file);
+  const fd = openSync(file, "r");
+  const magic = Buffer.alloc(4);
+  try {
+    readSync(fd, magic, 0, 4, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (magic.readUInt32LE(0) !== 0x04034b50) return createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Uint8Array>;
+  const xml = zipMembers(file)
+    .filter((m) => m.name.toLowerCase().endsWith(".xml"))
+    .sort((a, b) => b.size - a.size)[0];
+  if (!xml) throw new InputError("the zip holds no .xml file", file);
+  return zipMemberStream(file, xml);
 }
 
 export interface NvdApiOptions {
