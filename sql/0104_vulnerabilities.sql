@@ -3,12 +3,14 @@
 -- columns are chosen from the NVD CPE products API 2.0 and the ErrataID service's records.
 
 -- One row per version of a CPE dictionary entry (NVD products API 2.0, `products[].cpe`);
--- the current one is argMax(cpe_hash, ts) per cpe_name_id.
+-- cpe_hash = mmhash(cpe_name) as CpeMatch.cpe_hash; the current version of an entry is
+-- argMax(cpe_version_hash, ts) per cpe_name_id.
 CREATE TABLE IF NOT EXISTS CpeDictionary
 (
-    cpe_name_id    String,
-    cpe_name       String,
-    cpe_hash       UInt64,
+    cpe_name_id      String,
+    cpe_name         String,
+    cpe_hash         UInt64,
+    cpe_version_hash UInt64,
     cpe_title      String,
     cpe_deprecated UInt8,
     cpe_created    DateTime,
@@ -17,7 +19,7 @@ CREATE TABLE IF NOT EXISTS CpeDictionary
     ts             DateTime64(3) MATERIALIZED now64()
 )
 ENGINE = ReplacingMergeTree(ts)
-ORDER BY (cpe_name_id, cpe_hash);
+ORDER BY (cpe_name_id, cpe_version_hash);
 
 -- Errata ids allocated locally (`[errata] id_source = "local"`), or mirrored from the ErrataID
 -- service: `ALT-PU-2024-1234-1` = prefix, year, number, version. Never reused.

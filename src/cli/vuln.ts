@@ -8,6 +8,7 @@ import { progressReporter } from "./progress";
 import { abortOnSignals } from "./signals";
 
 const NVD_API = "https://services.nvd.nist.gov/rest/json/cves/2.0";
+const CPE_API = "https://services.nvd.nist.gov/rest/json/cpes/2.0";
 
 function printFailures(items: { path: string; error: string }[]): void {
   for (const f of items.slice(0, 20)) console.error(`skipped: ${f.path}: ${f.error}`);
@@ -18,11 +19,11 @@ const load = defineCommand({
   meta: {
     name: "load",
     description:
-      "Load vulnerability records: nvd (CVE API 2.0 or its JSON files), bdu (FSTEC export zip/xml), ghsa (OSV JSON tree) — example: altrepodb vuln load bdu --source vulxml.zip",
+      "Load vulnerability records: nvd (CVE API 2.0 or its JSON files), cpe (the NVD CPE dictionary, products API 2.0 or its files), bdu (FSTEC export zip/xml), ghsa (OSV JSON tree) — example: altrepodb vuln load bdu --source vulxml.zip",
   },
   args: {
-    kind: { type: "positional", description: "nvd, bdu or ghsa", required: true },
-    source: { type: "string", description: `nvd: a file, a directory of *.json(.gz), or the API URL (default ${NVD_API}); bdu: vulxml.zip or its XML; ghsa: a tree of OSV *.json files` },
+    kind: { type: "positional", description: "nvd, cpe, bdu or ghsa", required: true },
+    source: { type: "string", description: `nvd: a file, a directory of *.json(.gz), or the API URL (default ${NVD_API}); cpe: the same for ${CPE_API}; bdu: vulxml.zip or its XML; ghsa: a tree of OSV *.json files` },
     since: { type: "string", description: "API: load records modified since this date (YYYY-MM-DD); default: where the last run stopped" },
     "api-key-file": { type: "string", description: "API: file holding the NVD API key (or $ALTREPODB_NVD_API_KEY)" },
     "dry-run": { type: "boolean", description: "Read and check, write nothing" },
@@ -30,8 +31,8 @@ const load = defineCommand({
   },
   async run({ args }) {
     const kind = String(args.kind);
-    if (kind !== "nvd" && kind !== "bdu" && kind !== "ghsa") throw new UsageError(`unknown source ${JSON.stringify(args.kind)} (known: nvd, bdu, ghsa)`);
-    if (kind !== "nvd" && args.source === undefined) throw new UsageError(`vuln load ${kind} needs --source (a file or directory)`);
+    if (kind !== "nvd" && kind !== "cpe" && kind !== "bdu" && kind !== "ghsa") throw new UsageError(`unknown source ${JSON.stringify(args.kind)} (known: nvd, cpe, bdu, ghsa)`);
+    if ((kind === "bdu" || kind === "ghsa") && args.source === undefined) throw new UsageError(`vuln load ${kind} needs --source (a file or directory)`);
     let since: Date | undefined;
     if (args.since !== undefined) {
       if (!/^\d{4}-\d{2}-\d{2}$/.test(String(args.since)) || !Number.isFinite(Date.parse(`${args.since}T00:00:00Z`)))
@@ -42,7 +43,7 @@ const load = defineCommand({
     if (args["api-key-file"]) apiKey = readFileSync(String(args["api-key-file"]), "utf8").split("\n")[0]!.trim();
     const ctx = await cliLoadContext("vuln", abortOnSignals());
     ctx.progress = progressReporter(ctx.log, globalFlags.quiet || Boolean(args.json));
-    const r = await loadVulnerabilities(ctx, { source: kind, from: String(args.source ?? NVD_API), since, apiKey, dryRun: Boolean(args["dry-run"]) });
+    const r = await loadVulnerabilities(ctx, { source: kind, from: String(args.source ?? (kind === "cpe" ? CPE_API : NVD_API)), since, apiKey, dryRun: Boolean(args["dry-run"]) });
     if (args.json) console.log(JSON.stringify(r));
     else {
       printFailures(r.rejected);

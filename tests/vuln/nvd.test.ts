@@ -176,3 +176,50 @@ describe("vuln load nvd into the database", () => {
     }
   });
 });
+
+describe("vuln load cpe (the NVD CPE dictionary)", () => {
+  let db: Db;
+  beforeAll(async () => {
+    db = await migratedDb("vuln_cpe");
+  }, 120_000);
+  afterAll(async () => {
+    await db?.close();
+  }, 60_000);
+  const product = (id: string, name: string, modified = "2024-01-01T00:00:00.000", deprecated = false) => ({
+    cpe: { deprecated, cpeName: name, cpeNameId: id, lastModified: modified, created: "2020-01-01T00:00:00.000", titles: [{ title: `Title of ${name}`, lang: "en" }], refs: [] },
+  });
+  test("files and the products API: entries once per version, bad ones reported", async () => {
+    const dir = scratchDir("cpe-dict");
+    const doc = (items: unknown[]) => JSON.stringify({ resultsPerPage: items.length, startIndex: 0, totalResults: items.length, format: "NVD_CPE", version: "2.0", products: items });
+    writeFileSync(
+      join(dir, "nvdcpe-2.0-chunk-00001.json"),
+      doc([
+        product("87316812-5F2C-4286-94FE-CC98B9EAEF53", "cpe:2.3:a:gnu:nettle:3.9:*:*:*:*:*:*:*"),
+        product("not-a-uuid", "cpe:2.3:a:x:y:1:*:*:*:*:*:*:*"),
+        product("B2A5B1D4-6E8F-4C3A-9D0E-1F2A3B4C5D6E", "cpe:2.3:a:openssl:openssl:3.1.4:*:*:*:*:*:*:*", "2024-02-01T00:00:00.000", true),
+      ]),
+    );
+    const ctx = contextFor(db);
+    const r = await loadVulnerabilities(ctx, { source: "cpe", from: dir });
+    expect(r).toMatchObject({ records: 3, written: 2, complete: false });
+    const rows = await db.query<{ n: string; d: number; t: string }>("SELECT cpe_name AS n, cpe_deprecated AS d, cpe_title AS t FROM CpeDictionary ORDER BY n");
+    expect(rows.map((x) => [x.n, Number(x.d)])).toEqual([
+      ["cpe:2.3:a:gnu:nettle:3.9:*:*:*:*:*:*:*", 0],
+      ["cpe:2.3:a:openssl:openssl:3.1.4:*:*:*:*:*:*:*", 1],
+    ]);
+    expect((await loadVulnerabilities(ctx, { source: "cpe", from: dir })).written).toBe(0);
+
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: () => Response.json({ resultsPerPage: 1, startIndex: 0, totalResults: 1, format: "NVD_CPE", version: "2.0", products: [product("87316812-5F2C-4286-94FE-CC98B9EAEF53", "cpe:2.3:a:gnu:nettle:3.9:*:*:*:*:*:*:*", "2024-06-01T00:00:00.000")] }),
+    });
+    try {
+      const api = await loadVulnerabilities(ctx, { source: "cpe", from: `http://127.0.0.1:${server.port}/rest/json/cpes/2.0`, since: new Date("2024-05-01T00:00:00Z"), intervalMs: 0 });
+      // the naive fake answers every window with the same entry: stored once
+      expect(api).toMatchObject({ written: 1, complete: true });
+    } finally {
+      server.stop(true);
+    }
+  });
+});

@@ -11,14 +11,16 @@ import { bduRecordRow } from "./bdu.ts";
 import { ghsaRecordRow } from "./ghsa.ts";
 import { bduXmlStream, feedFiles, fileItems, nvdApiPages, osvFiles, windows } from "./source.ts";
 import { xmlElements } from "./xml.ts";
-import { writeRecords, type RecordRows, type WriteCounts } from "./write.ts";
+import { writeDictionary, writeRecords, type RecordRows, type WriteCounts } from "./write.ts";
+import { cpeProductRow } from "./cpedict.ts";
+import type { CpeDictionaryRow } from "./rows.ts";
 import { insertRows, quoteString } from "../../db/index.ts";
 import type { HttpOptions } from "../../http/index.ts";
 
 export { loadCpeMap } from "./map.ts";
 export { matchVulnerabilities } from "./match.ts";
 
-export type VulnSource = "nvd" | "bdu" | "ghsa";
+export type VulnSource = "nvd" | "cpe" | "bdu" | "ghsa";
 
 export interface VulnLoadInput {
   source: VulnSource;
@@ -57,22 +59,28 @@ export async function loadVulnerabilities(ctx: LoadContext, input: VulnLoadInput
   const rejected: FailedItem[] = [];
   let records = 0;
   let batch: RecordRows[] = [];
+  let dict: CpeDictionaryRow[] = [];
   const flush = async () => {
-    if (!input.dryRun) await writeRecords(ctx.db, batch, counts);
+    if (!input.dryRun) {
+      await writeRecords(ctx.db, batch, counts);
+      await writeDictionary(ctx.db, dict, counts);
+    }
     batch = [];
+    dict = [];
   };
   const map = mapper(input.source);
   const take = async (text: string | unknown, where: string) => {
     records++;
     try {
       if (text instanceof RecordError) throw text;
-      batch.push(map(text));
+      if (input.source === "cpe") dict.push(cpeProductRow(typeof text === "string" ? JSON.parse(text) : text));
+      else batch.push(map(text));
     } catch (e) {
       if (!(e instanceof RecordError) && !(e instanceof SyntaxError)) throw e;
       rejected.push({ path: where, error: e.message });
       if (rejected.length <= 20) ctx.log.warn(`${where}: record skipped: ${e.message}`);
     }
-    if (batch.length >= BATCH) await flush();
+    if (batch.length + dict.length >= BATCH) await flush();
   };
 
   const report = (complete: boolean, cursor?: Date): VulnLoadReport => ({
@@ -111,15 +119,17 @@ export async function loadVulnerabilities(ctx: LoadContext, input: VulnLoadInput
   }
 
   // the CVE API 2.0
-  if (input.source !== "nvd") throw new InputError(`${input.source} is read from files (a URL is for the NVD API)`, input.from);
-  const cursorKey = `nvd:${new URL(input.from).host}`;
+  if (input.source !== "nvd" && input.source !== "cpe") throw new InputError(`${input.source} is read from files (a URL is for the NVD APIs)`, input.from);
+  const key = input.source === "nvd" ? "vulnerabilities" : "products";
+  const cursorKey = `${input.source}:${new URL(input.from).host}`;
   const stored = await readCursor(ctx, cursorKey);
   const since = input.since ?? stored;
   const until = new Date();
   const opts = {
     apiKey: input.apiKey,
     intervalMs: input.intervalMs ?? (input.apiKey ? 600 : 6000),
-    pageSize: input.pageSize ?? 2000,
+    pageSize: input.pageSize ?? (input.source === "cpe" ? 10_000 : 2000),
+    key,
     http: input.http,
     signal: ctx.signal,
   };
@@ -127,7 +137,7 @@ export async function loadVulnerabilities(ctx: LoadContext, input: VulnLoadInput
     for await (const page of nvdApiPages(input.from, undefined, opts)) {
       for (const [k, item] of page.items.entries()) await take(item, `${input.from}#${page.startIndex + k}`);
       await flush();
-      ctx.progress?.({ phase: "nvd", done: page.startIndex + page.items.length, total: page.totalResults });
+      ctx.progress?.({ phase: input.source, done: page.startIndex + page.items.length, total: page.totalResults });
     }
     if (!input.dryRun) await writeCursor(ctx, cursorKey, until);
     return report(true, until);
@@ -141,7 +151,7 @@ export async function loadVulnerabilities(ctx: LoadContext, input: VulnLoadInput
     }
     cursor = w.end;
     if (!input.dryRun) await writeCursor(ctx, cursorKey, cursor);
-    ctx.log.info(`nvd: loaded up to ${cursor.toISOString()}`);
+    ctx.log.info(`${input.source}: loaded up to ${cursor.toISOString()}`);
   }
   return report(true, cursor);
 }
@@ -155,7 +165,7 @@ function mapper(source: VulnSource): (x: unknown) => RecordRows {
 
 /** The files of a source path: NVD feed files, the BDU export (zip or xml), OSV files of a tree. */
 function sourceFiles(source: VulnSource, path: string): string[] {
-  if (source === "nvd") return feedFiles(path);
+  if (source === "nvd" || source === "cpe") return feedFiles(path);
   if (source === "bdu") return [path];
   return osvFiles(path);
 }
@@ -163,6 +173,7 @@ function sourceFiles(source: VulnSource, path: string): string[] {
 /** Records of one file, as text (NVD items, BDU <vul> elements) or parsed (OSV files). */
 async function* recordsOf(source: VulnSource, file: string): AsyncGenerator<unknown> {
   if (source === "nvd") yield* fileItems(file, "vulnerabilities");
+  else if (source === "cpe") yield* fileItems(file, "products");
   else if (source === "bdu") yield* xmlElements(bduXmlStream(file), "vul");
   else {
     const text = await Bun.file(file).text();

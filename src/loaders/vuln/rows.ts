@@ -35,3 +35,15 @@ export interface NameConversionRow {
   pnc_type: string;
   pnc_source: string;
 }
+
+export interface CpeDictionaryRow {
+  cpe_name_id: string;
+  cpe_name: string;
+  cpe_hash: bigint;
+  cpe_version_hash: bigint;
+  cpe_title: string;
+  cpe_deprecated: number;
+  cpe_created: number;
+  cpe_modified: number;
+  cpe_json: string;
+}

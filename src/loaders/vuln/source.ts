@@ -97,6 +97,8 @@ export interface NvdApiOptions {
   /** pause between requests (NVD: 6 s without a key, 0.6 s with one) */
   intervalMs: number;
   pageSize: number;
+  /** the top-level array of a page: `vulnerabilities` (CVE API) or `products` (CPE API) */
+  key?: string;
   signal?: AbortSignal;
   timeoutMs?: number;
   /** retries, backoff, deadline of each page request */
@@ -136,20 +138,22 @@ export async function* nvdApiPages(base: string, window: { start: Date; end: Dat
       ...o.http,
       signal: o.signal,
     });
-    let doc: { totalResults?: number; startIndex?: number; vulnerabilities?: unknown[] };
+    const key = o.key ?? "vulnerabilities";
+    let doc: { totalResults?: number; startIndex?: number } & Record<string, unknown>;
     try {
       doc = JSON.parse(new TextDecoder().decode(res.body));
     } catch {
       throw new HttpError(`page at startIndex ${startIndex} is not complete JSON (${res.body.length} bytes)`, url.toString(), res.status);
     }
-    if (!Array.isArray(doc.vulnerabilities) || typeof doc.totalResults !== "number")
-      throw new HttpError(`page at startIndex ${startIndex} has no vulnerabilities/totalResults`, url.toString(), res.status);
+    const items = doc[key];
+    if (!Array.isArray(items) || typeof doc.totalResults !== "number")
+      throw new HttpError(`page at startIndex ${startIndex} has no ${key}/totalResults`, url.toString(), res.status);
     const expected = Math.min(o.pageSize, Math.max(0, doc.totalResults - startIndex));
-    if (doc.vulnerabilities.length !== expected)
-      throw new HttpError(`page at startIndex ${startIndex} has ${doc.vulnerabilities.length} records, expected ${expected} of ${doc.totalResults}`, url.toString(), res.status);
-    yield { startIndex, totalResults: doc.totalResults, items: doc.vulnerabilities };
-    startIndex += doc.vulnerabilities.length;
-    if (startIndex >= doc.totalResults || doc.vulnerabilities.length === 0) return;
+    if (items.length !== expected)
+      throw new HttpError(`page at startIndex ${startIndex} has ${items.length} records, expected ${expected} of ${doc.totalResults}`, url.toString(), res.status);
+    yield { startIndex, totalResults: doc.totalResults, items };
+    startIndex += items.length;
+    if (startIndex >= doc.totalResults || items.length === 0) return;
   }
 }
 

@@ -5,11 +5,26 @@
  * written before Vulnerabilities, so a visible record version always has its ranges.
  */
 import { insertRows, quoteString, type Db } from "../../db/index.ts";
-import type { CpeMatchRow, VulnerabilityRow } from "./rows.ts";
+import type { CpeDictionaryRow, CpeMatchRow, VulnerabilityRow } from "./rows.ts";
 
 export interface RecordRows {
   vulnerability: VulnerabilityRow;
   cpeMatches: CpeMatchRow[];
+}
+
+/** CPE dictionary entry versions not stored yet; the same version twice in a batch once. */
+export async function writeDictionary(db: Db, batch: CpeDictionaryRow[], counts: WriteCounts): Promise<void> {
+  if (!batch.length) return;
+  const unique = new Map(batch.map((r) => [`${r.cpe_name_id}:${r.cpe_version_hash}`, r]));
+  const ids = [...new Set(batch.map((r) => r.cpe_name_id))];
+  const known = new Set(
+    (await db.query<{ k: string }>(`SELECT concat(cpe_name_id, ':', toString(cpe_version_hash)) AS k FROM CpeDictionary WHERE cpe_name_id IN (${ids.map(quoteString).join(",")})`)).map(
+      (r) => r.k,
+    ),
+  );
+  const fresh = [...unique.entries()].filter(([k]) => !known.has(k)).map(([, r]) => r);
+  counts.unchanged += batch.length - fresh.length;
+  counts.written += await insertRows(db, "CpeDictionary", fresh);
 }
 
 export interface WriteCounts {
