@@ -27,6 +27,7 @@ export const main = defineCommand({
     daemon: lazy(() => import("./daemon")),
     amqpfire: lazy(() => import("./amqpfire")),
     vuln: lazy(() => import("./vuln")),
+    errata: lazy(() => import("./errata")),
   },
 });
 
