@@ -51,7 +51,7 @@ export interface VulnLoadReport {
   seconds: number;
 }
 
-const BATCH = 1000;
+const BATCH = 5000;
 
 export async function loadVulnerabilities(ctx: LoadContext, input: VulnLoadInput): Promise<VulnLoadReport> {
   const started = performance.now();

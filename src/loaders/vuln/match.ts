@@ -87,10 +87,9 @@ export async function matchVulnerabilities(ctx: LoadContext, input: MatchInput):
     throwIfAborted(ctx.signal);
     const repo = repologyRepo(set.branch);
     const projectsOf = repo ? await activePairs(db, repo) : new Map<string, string[]>();
+    const inSet = srpmHashes(set.ruuid);
     const pkgs = await db.query<{ pkg_hash: bigint; pkg_name: string; pkg_version: string }>(
-      `SELECT DISTINCT pkg_hash, pkg_name, pkg_version FROM Packages
-       WHERE pkg_sourcepackage = 1 AND pkg_hash IN (SELECT pkg_hash FROM PackageSet WHERE pkgset_uuid IN
-         (SELECT pkgset_uuid FROM PackageSetName WHERE pkgset_ruuid = toUUID(${quoteString(set.ruuid)}) AND pkgset_nodename = 'srpm'))`,
+      `SELECT DISTINCT pkg_hash, pkg_name, pkg_version FROM Packages WHERE pkg_sourcepackage = 1 AND pkg_hash IN (${inSet})`,
     );
     const packages: MatchPackage[] = [];
     const keys = new Set<string>();
@@ -111,9 +110,9 @@ export async function matchVulnerabilities(ctx: LoadContext, input: MatchInput):
     for (const b of index.bad) rejected.push({ path: `CpeMatch ${b.cpe}`, error: b.error });
     const { rows, badPackageCpes } = matchPackages(packages, index);
     for (const b of badPackageCpes) rejected.push({ path: `PackagesNameConversion ${b.pkg_name}`, error: b.error });
-    const newMatches = await changedMatches(db, rows);
+    const newMatches = await changedMatches(db, rows, inSet);
     const status = statusRows(rows, set.branch);
-    const { insert: newStatus, stale } = await syncStatus(db, status, set.branch);
+    const { insert: newStatus, stale } = await syncStatus(db, status, set.branch, inSet);
     if (!input.dryRun) {
       await insertRows(db, "PackagesCveMatch", newMatches);
       await deleteStale(db, set.branch, stale);
@@ -134,35 +133,54 @@ export async function matchVulnerabilities(ctx: LoadContext, input: MatchInput):
   return { branches, rejected, complete: rejected.length === 0, seconds: (performance.now() - started) / 1000 };
 }
 
-/** Current (latest, not rejected) record versions' ranges for the given part:vendor:product keys. */
+/** The current version of every record that is not rejected, as "id:hash". */
+async function currentVersions(db: Db): Promise<Set<string>> {
+  const rows = await db.query<{ k: string }>(
+    `SELECT concat(vuln_id, ':', toString(argMax(vuln_hash, ts))) AS k FROM Vulnerabilities GROUP BY vuln_id HAVING argMax(vuln_rejected, ts) = 0`,
+  );
+  return new Set(rows.map((r) => r.k));
+}
+
+/**
+ * Current (latest, not rejected) record versions' ranges for the given part:vendor:product keys:
+ * one query for the products any CPE mapping names (the key list stays on the server), then only
+ * the keys this branch needs are indexed.
+ */
 async function loadIndex(db: Db, keys: string[]): Promise<CpeMatchIndex> {
   const index = new CpeMatchIndex();
-  for (const part of chunks(keys)) {
-    const rows = await db.query<CpeMatchRow>(
-      `SELECT vuln_id, vuln_hash, cpe_hash, cpm_cpe, cpm_version_start, cpm_version_end, cpm_version_start_excluded,
-              cpm_version_end_excluded, cpm_version_hash
-       FROM CpeMatch
-       WHERE arrayStringConcat(arraySlice(splitByChar(':', cpm_cpe), 3, 3), ':') IN (${part.map(quoteString).join(",")})
-         AND (vuln_id, vuln_hash) IN (SELECT vuln_id, argMax(vuln_hash, ts) FROM Vulnerabilities GROUP BY vuln_id HAVING argMax(vuln_rejected, ts) = 0)`,
-    );
-    const seen = new Set<string>();
-    for (const r of rows) {
-      const k = `${r.vuln_hash}:${r.cpe_hash}:${r.cpm_version_hash}`;
-      if (seen.has(k)) continue; // a ReplacingMergeTree duplicate not merged yet
-      seen.add(k);
-      index.add({ ...r, vuln_hash: BigInt(r.vuln_hash), cpe_hash: BigInt(r.cpe_hash), cpm_version_hash: BigInt(r.cpm_version_hash) });
-    }
+  if (!keys.length) return index;
+  const want = new Set(keys);
+  const current = await currentVersions(db);
+  const product = (col: string) => `arrayStringConcat(arraySlice(splitByChar(':', ${col}), 3, 3), ':')`;
+  const rows = await db.query<CpeMatchRow & { k: string }>(
+    `SELECT vuln_id, vuln_hash, cpe_hash, cpm_cpe, cpm_version_start, cpm_version_end, cpm_version_start_excluded,
+            cpm_version_end_excluded, cpm_version_hash, ${product("cpm_cpe")} AS k
+     FROM CpeMatch
+     WHERE k IN (SELECT DISTINCT ${product("pnc_result")} FROM PackagesNameConversion WHERE pnc_type = 'cpe')`,
+  );
+  const seen = new Set<string>();
+  for (const r of rows) {
+    if (!want.has(r.k) || !current.has(`${r.vuln_id}:${r.vuln_hash}`)) continue;
+    const k = `${r.vuln_hash}:${r.cpe_hash}:${r.cpm_version_hash}`;
+    if (seen.has(k)) continue; // a ReplacingMergeTree duplicate not merged yet
+    seen.add(k);
+    const { k: _k, ...row } = r;
+    index.add({ ...row, vuln_hash: BigInt(r.vuln_hash), cpe_hash: BigInt(r.cpe_hash), cpm_version_hash: BigInt(r.cpm_version_hash) });
   }
   return index;
 }
 
+/** The source packages of a package set, as a subquery (the list stays on the server). */
+function srpmHashes(ruuid: string): string {
+  return `SELECT pkg_hash FROM PackageSet WHERE pkgset_uuid IN (SELECT pkgset_uuid FROM PackageSetName WHERE pkgset_ruuid = toUUID(${quoteString(ruuid)}) AND pkgset_nodename = 'srpm')`;
+}
+
 /** Match rows that are new, or whose is_vulnerable differs from the latest stored row of their key. */
-async function changedMatches(db: Db, rows: PackageCveMatchRow[]): Promise<PackageCveMatchRow[]> {
+async function changedMatches(db: Db, rows: PackageCveMatchRow[], inSet: string): Promise<PackageCveMatchRow[]> {
   const latest = new Map<bigint, number>();
-  const hashes = [...new Set(rows.map((r) => r.pkg_hash))];
-  for (const part of chunks(hashes))
+  if (rows.length)
     for (const r of await db.query<{ key_hash: bigint; v: number }>(
-      `SELECT key_hash, argMax(is_vulnerable, ts) AS v FROM PackagesCveMatch WHERE pkg_hash IN (${part.join(",")}) GROUP BY key_hash`,
+      `SELECT key_hash, argMax(is_vulnerable, ts) AS v FROM PackagesCveMatch WHERE pkg_hash IN (${inSet}) GROUP BY key_hash`,
     ))
       latest.set(BigInt(r.key_hash), Number(r.v));
   const seen = new Set<bigint>();
@@ -190,14 +208,17 @@ function statusRows(rows: PackageCveMatchRow[], branch: string): PackageVulnerab
  * is read over all rows of a pair without ts, so a pair whose answer changed (a new record version,
  * no longer vulnerable) is replaced, not appended to.
  */
-async function syncStatus(db: Db, rows: PackageVulnerabilityStatusRow[], branch: string): Promise<{ insert: PackageVulnerabilityStatusRow[]; stale: { pkg_hash: bigint; vuln_id: string }[] }> {
+async function syncStatus(
+  db: Db,
+  rows: PackageVulnerabilityStatusRow[],
+  branch: string,
+  inSet: string,
+): Promise<{ insert: PackageVulnerabilityStatusRow[]; stale: { pkg_hash: bigint; vuln_id: string }[] }> {
   const stored = new Map<string, Set<string>>();
-  const hashes = [...new Set(rows.map((r) => r.pkg_hash))];
-  for (const part of chunks(hashes))
-    for (const r of await db.query<{ p: string; k: string }>(
-      `SELECT concat(toString(pkg_hash), ':', vuln_id) AS p, concat(toString(vuln_hash), ':', toString(is_vulnerable), ':', toString(is_fixed)) AS k
-       FROM PackagesVulnerabilityStatus WHERE pkgset_name = ${quoteString(branch)} AND pkg_hash IN (${part.join(",")})`,
-    )) {
+  for (const r of await db.query<{ p: string; k: string }>(
+    `SELECT concat(toString(pkg_hash), ':', vuln_id) AS p, concat(toString(vuln_hash), ':', toString(is_vulnerable), ':', toString(is_fixed)) AS k
+     FROM PackagesVulnerabilityStatus WHERE pkgset_name = ${quoteString(branch)} AND pkg_hash IN (${inSet})`,
+  )) {
       const set = stored.get(r.p);
       if (set) set.add(r.k);
       else stored.set(r.p, new Set([r.k]));

@@ -47,11 +47,13 @@ export async function writeRecords(db: Db, batch: RecordRows[], counts: WriteCou
   const fresh = [...unique.entries()].filter(([k]) => !known.has(k)).map(([, r]) => r);
   counts.unchanged += batch.length - fresh.length;
   if (!fresh.length) return;
-  const hashes = fresh.map((r) => r.vulnerability.vuln_hash);
+  // ranges left behind by a load killed between the two inserts (CpeMatch is ordered by vuln_id)
+  const freshIds = [...new Set(fresh.map((r) => r.vulnerability.vuln_id))];
   const haveRanges = new Set(
     (
       await db.query<{ k: string }>(
-        `SELECT concat(toString(vuln_hash), ':', toString(cpe_hash), ':', toString(cpm_version_hash)) AS k FROM CpeMatch WHERE vuln_hash IN (${hashes.join(",")})`,
+        `SELECT concat(toString(vuln_hash), ':', toString(cpe_hash), ':', toString(cpm_version_hash)) AS k FROM CpeMatch
+         WHERE vuln_id IN (${freshIds.map(quoteString).join(",")}) AND vuln_hash IN (${fresh.map((r) => r.vulnerability.vuln_hash).join(",")})`,
       )
     ).map((r) => r.k),
   );
