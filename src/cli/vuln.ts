@@ -39,11 +39,19 @@ const load = defineCommand({
         throw new UsageError(`--since must be a date YYYY-MM-DD, not ${JSON.stringify(args.since)}`);
       since = new Date(`${args.since}T00:00:00Z`);
     }
-    let apiKey = process.env.ALTREPODB_NVD_API_KEY;
-    if (args["api-key-file"]) apiKey = readFileSync(String(args["api-key-file"]), "utf8").split("\n")[0]!.trim();
     const ctx = await cliLoadContext("vuln", abortOnSignals());
+    const conf = ctx.config.file.vuln ?? {};
+    let apiKey = process.env.ALTREPODB_NVD_API_KEY;
+    const keyFile = args["api-key-file"] ?? conf.nvd_api_key_file;
+    if (keyFile) {
+      try {
+        apiKey = readFileSync(String(keyFile), "utf8").split("\n")[0]!.trim();
+      } catch (e) {
+        throw new UsageError(`cannot read the NVD API key file ${keyFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+    }
     ctx.progress = progressReporter(ctx.log, globalFlags.quiet || Boolean(args.json));
-    const r = await loadVulnerabilities(ctx, { source: kind, from: String(args.source ?? (kind === "cpe" ? CPE_API : NVD_API)), since, apiKey, dryRun: Boolean(args["dry-run"]) });
+    const r = await loadVulnerabilities(ctx, { source: kind, from: String(args.source ?? (kind === "cpe" ? (conf.cpe_url ?? CPE_API) : (conf.nvd_url ?? NVD_API))), since, apiKey, dryRun: Boolean(args["dry-run"]) });
     if (args.json) console.log(JSON.stringify(r));
     else {
       printFailures(r.rejected);
