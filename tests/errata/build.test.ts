@@ -223,3 +223,34 @@ describe("errata build", () => {
     expect(await ids.register("ALT-BU", 2030)).toBe("ALT-BU-2030-1-1");
   });
 });
+
+describe("errata build on a taskless branch", () => {
+  let db: Db;
+  beforeAll(async () => {
+    db = await migratedDb("errata_taskless");
+    await pkg(db, 200n, "nettle", "3.8", "alt1", [["2026-05-01", "3.8-alt1", "- 3.8 (fixes CVE-2023-0001)"]]);
+    await pkg(db, 201n, "nettle", "3.9", "alt1", [
+      ["2026-11-10", "3.9-alt1", "- 3.9 (fixes CVE-2024-0001)"],
+      ["2026-05-01", "3.8-alt1", "- 3.8 (fixes CVE-2023-0001)"],
+    ]);
+    await snapshot(db, "p10_e2k", "2026-11-01", "30000000-0000-0000-0000-000000000001", "30000000-0000-0000-0000-000000000002", [200n]);
+    await snapshot(db, "p10_e2k", "2026-11-20", "40000000-0000-0000-0000-000000000001", "40000000-0000-0000-0000-000000000002", [201n]);
+  }, 120_000);
+  afterAll(async () => {
+    await db?.close();
+  }, 60_000);
+
+  test("one ALT-PU per updated package (eh_type branch, no task), a bulletin referring to it; rerun writes nothing", async () => {
+    const ids = new LocalIds(db);
+    const r = await buildErrata(contextFor(db), { ids });
+    expect(r.created).toEqual(["ALT-PU-2026-1-1", "ALT-BU-2026-1-1"]);
+    const rows = await db.query<{ id: string; t: string; l: string[]; task: number; name: string; created: string }>(
+      "SELECT errata_id AS id, eh_type AS t, eh_references.link AS l, task_id AS task, pkg_name AS name, toString(eh_created) AS created FROM ErrataHistory ORDER BY id",
+    );
+    expect(rows.map((x) => [x.id, x.t, x.l, Number(x.task), x.name, x.created])).toEqual([
+      ["ALT-BU-2026-1-1", "bulletin", ["ALT-PU-2026-1-1"], 0, "", "2026-11-20 00:00:00"],
+      ["ALT-PU-2026-1-1", "branch", ["CVE-2024-0001"], 0, "nettle", "2026-11-20 00:00:00"],
+    ]);
+    expect(await buildErrata(contextFor(db), { ids })).toMatchObject({ created: [], updated: [], unchanged: 2 });
+  });
+});

@@ -11,7 +11,9 @@
  * whose ids disappear is discarded (new version + `discard`); unchanged ones get nothing, so a
  * rerun writes nothing. Ids come from the ErrataID service (or the local allocator); when it is
  * down the run fails before anything is written.
- * Not done yet: taskless branches (`eh_type='branch'`) and bulletins of older snapshots.
+ * - Taskless branches (p10_e2k, sisyphus_riscv64, …): one ALT-PU (`eh_type='branch'`, task 0) per source
+ *   package their latest snapshot added whose new changelog entries name ids.
+ * Not done yet: bulletins and branch errata of older snapshots (only the latest of each branch).
  */
 import { mmhash } from "../../hash/index.ts";
 import { insertRows, quoteString, type Db } from "../../db/index.ts";
@@ -44,7 +46,7 @@ export interface ErrataReport {
 
 interface Wanted {
   key: string;
-  type: "task" | "bulletin";
+  type: "task" | "branch" | "bulletin";
   prefix: "ALT-PU" | "ALT-BU";
   created: number;
   refs: [string, string][];
@@ -71,8 +73,10 @@ function chunks<T>(xs: readonly T[], n = CHUNK): T[][] {
   return out;
 }
 
-function identity(w: Pick<Wanted, "type" | "branch" | "task" | "subtask" | "created">): string {
-  return w.type === "task" ? `task:${w.branch}:${w.task}:${w.subtask}` : `bulletin:${w.branch}:${w.created}`;
+function identity(w: { type: string; branch: string; task: number; subtask: number; created: number; pkgHash?: bigint }): string {
+  if (w.type === "task") return `task:${w.branch}:${w.task}:${w.subtask}`;
+  if (w.type === "branch") return `branch:${w.branch}:${w.pkgHash}`;
+  return `bulletin:${w.branch}:${w.created}`;
 }
 
 function contentHash(w: Wanted): bigint {
@@ -91,7 +95,7 @@ export async function buildErrata(ctx: LoadContext, input: ErrataInput): Promise
   const db = ctx.db;
   const ignored: ErrataReport["ignored"] = [];
   const examined = new Set<string>();
-  const wanted = [...(await taskErrata(db, input, ignored, examined)), ...(await bulletins(db, input))];
+  const wanted = [...(await taskErrata(db, input, ignored, examined)), ...(await branchErrata(db, input, ignored, examined)), ...(await bulletins(db, input))];
   throwIfAborted(ctx.signal);
   const stored = await storedErrata(db);
   const report: ErrataReport = { created: [], updated: [], discarded: [], unchanged: 0, ignored, seconds: 0 };
@@ -126,7 +130,7 @@ export async function buildErrata(ctx: LoadContext, input: ErrataInput): Promise
     eh_updated: now,
     eh_hash: hash,
     eh_type: w.type,
-    eh_source: w.type === "task" ? "changelog" : "branch",
+    eh_source: w.type === "bulletin" ? "branch" : "changelog",
     "eh_references.type": w.refs.map(([t]) => t),
     "eh_references.link": w.refs.map(([, l]) => l),
     pkg_hash: w.pkg.hash,
@@ -140,11 +144,11 @@ export async function buildErrata(ctx: LoadContext, input: ErrataInput): Promise
   });
 
   // bulletins refer to the ALT-PU ids current after this run: task errata are decided first
-  for (const pass of ["task", "bulletin"] as const) {
-    for (const w of wanted.filter((x) => x.type === pass)) {
+  for (const pass of ["updates", "bulletin"] as const) {
+    for (const w of wanted.filter((x) => (pass === "bulletin") === (x.type === "bulletin"))) {
       if (pass === "bulletin") {
         const ids = wanted
-          .filter((t) => t.type === "task" && t.branch === w.branch && w.added!.has(t.pkg.hash))
+          .filter((t) => t.type !== "bulletin" && t.branch === w.branch && w.added!.has(t.pkg.hash))
           .flatMap((t) => (currentPu.has(t.key) ? [currentPu.get(t.key)!] : []));
         w.refs = [...new Set(ids)].sort().map((l) => ["errata", l]);
         if (!w.refs.length) continue;
@@ -154,14 +158,14 @@ export async function buildErrata(ctx: LoadContext, input: ErrataInput): Promise
       const hash = contentHash(w);
       if (s && !s.discarded && s.eh_hash === hash) {
         report.unchanged++;
-        if (pass === "task") currentPu.set(w.key, s.errata_id);
+        if (pass === "updates") currentPu.set(w.key, s.errata_id);
         continue;
       }
       const id = input.dryRun ? `${w.prefix}-dry-run` : s ? await ids.update(s.errata_id) : await ids.register(w.prefix, new Date(w.created * 1000).getUTCFullYear());
       history.push(row(id, w, s?.eh_created ?? w.created, hash));
       await change(id, s ? "update" : "create", s ? "content changed" : "new errata");
       (s ? report.updated : report.created).push(id);
-      if (pass === "task") currentPu.set(w.key, id);
+      if (pass === "updates") currentPu.set(w.key, id);
     }
   }
   // errata of subtasks whose changelog was read again and names no ids any more are discarded
@@ -213,15 +217,15 @@ export async function buildErrata(ctx: LoadContext, input: ErrataInput): Promise
 
 /** Current version of every errata, by identity; discarded when its latest change says so. */
 async function storedErrata(db: Db): Promise<Map<string, Stored>> {
-  const rows = await db.query<{ errata_id: string; eh_hash: bigint; eh_type: string; pkgset_name: string; task_id: number; subtask_id: number; created: number; discarded: number }>(
-    `SELECT h.errata_id AS errata_id, h.eh_hash AS eh_hash, h.eh_type AS eh_type, h.pkgset_name AS pkgset_name, h.task_id AS task_id,
+  const rows = await db.query<{ errata_id: string; eh_hash: bigint; eh_type: string; pkgset_name: string; task_id: number; subtask_id: number; created: number; discarded: number; pkg_hash: bigint }>(
+    `SELECT h.errata_id AS errata_id, h.eh_hash AS eh_hash, h.eh_type AS eh_type, h.pkgset_name AS pkgset_name, h.task_id AS task_id, h.pkg_hash AS pkg_hash,
             h.subtask_id AS subtask_id, toUnixTimestamp(h.eh_created) AS created,
             h.errata_id IN (SELECT argMax(errata_id, ts) FROM ErrataChangeHistory GROUP BY ec_id_noversion HAVING argMax(ec_type, ts) = 'discard') AS discarded
-     FROM (SELECT * FROM ErrataHistory WHERE eh_type IN ('task', 'bulletin') ORDER BY errata_id_version DESC LIMIT 1 BY errata_id_noversion) AS h`,
+     FROM (SELECT * FROM ErrataHistory WHERE eh_type IN ('task', 'branch', 'bulletin') ORDER BY errata_id_version DESC LIMIT 1 BY errata_id_noversion) AS h`,
   );
   const out = new Map<string, Stored>();
   for (const r of rows) {
-    const key = identity({ type: r.eh_type as "task", branch: r.pkgset_name, task: Number(r.task_id), subtask: Number(r.subtask_id), created: Number(r.created) });
+    const key = identity({ type: r.eh_type, branch: r.pkgset_name, task: Number(r.task_id), subtask: Number(r.subtask_id), created: Number(r.created), pkgHash: BigInt(r.pkg_hash) });
     out.set(key, { errata_id: r.errata_id, eh_hash: BigInt(r.eh_hash), eh_created: Number(r.created), discarded: Number(r.discarded) === 1 });
   }
   return out;
@@ -238,6 +242,20 @@ interface PkgRow {
   hashes: bigint[];
 }
 
+/** A source package update that may carry an errata: a DONE task subtask, or a taskless-branch update. */
+interface Update {
+  type: "task" | "branch";
+  branch: string;
+  /** the branch's version before this time is the baseline */
+  before: number;
+  created: number;
+  hash: bigint;
+  task: number;
+  subtask: number;
+  state: string;
+  where: string;
+}
+
 /** Task errata wanted now; `examined` gets the identity of every subtask whose changelog was read. */
 async function taskErrata(db: Db, input: ErrataInput, ignored: ErrataReport["ignored"], examined: Set<string>): Promise<Wanted[]> {
   const tasks = await db.query<{ task_id: number; changed: number; state: string }>(
@@ -246,7 +264,7 @@ async function taskErrata(db: Db, input: ErrataInput, ignored: ErrataReport["ign
   );
   if (input.task !== undefined && !tasks.length) throw new InputError(`task ${input.task} is not in the database as DONE`);
   const changedOf = new Map(tasks.map((t) => [Number(t.task_id), Number(t.changed)]));
-  const subtasks: { task_id: number; subtask_id: number; repo: string; hash: bigint }[] = [];
+  const updates: Update[] = [];
   for (const part of chunks([...changedOf.keys()])) {
     const list = part.join(",");
     const rows = await db.query<{ task_id: number; subtask_id: number; repo: string; hash: bigint }>(
@@ -257,67 +275,123 @@ async function taskErrata(db: Db, input: ErrataInput, ignored: ErrataReport["ign
              WHERE task_id IN (${list}) AND titer_srcrpm_hash != 0 GROUP BY task_id, subtask_id) AS i
        ON t.task_id = i.task_id AND t.subtask_id = i.subtask_id`,
     );
-    subtasks.push(...rows.filter((r) => !input.branch || r.repo === input.branch));
+    for (const r of rows) {
+      if (input.branch && r.repo !== input.branch) continue;
+      const changed = changedOf.get(Number(r.task_id))!;
+      updates.push({
+        type: "task",
+        branch: r.repo,
+        before: changed,
+        created: changed,
+        hash: BigInt(r.hash),
+        task: Number(r.task_id),
+        subtask: Number(r.subtask_id),
+        state: "DONE",
+        where: `task ${r.task_id} subtask ${r.subtask_id}`,
+      });
+    }
   }
+  return updatesToErrata(db, updates, ignored, examined);
+}
+
+/** Branches updated without girar tasks (schema-newer-tables.md §3.3). */
+export const TASKLESS_BRANCHES = ["p9_mipsel", "p9_e2k", "p10_e2k", "sisyphus_mipsel", "sisyphus_riscv64", "sisyphus_e2k", "sisyphus_loongarch64"];
+
+/** Taskless-branch errata: the source packages each such branch's latest snapshot added. */
+async function branchErrata(db: Db, input: ErrataInput, ignored: ErrataReport["ignored"], examined: Set<string>): Promise<Wanted[]> {
+  if (input.task !== undefined) return [];
+  const branches = TASKLESS_BRANCHES.filter((b) => !input.branch || b === input.branch);
+  const updates: Update[] = [];
+  for (const s of await addedBySnapshot(db, branches))
+    for (const hash of s.added) updates.push({ type: "branch", branch: s.branch, before: s.date, created: s.date, hash, task: 0, subtask: 0, state: "", where: `${s.branch} snapshot` });
+  return updatesToErrata(db, updates, ignored, examined);
+}
+
+/** For each branch, its latest complete snapshot's date and the source packages it added to the one before. */
+async function addedBySnapshot(db: Db, branches: string[]): Promise<{ branch: string; date: number; added: bigint[] }[]> {
+  if (!branches.length) return [];
+  const sets = await db.query<{ b: string; ruuid: string; d: number }>(
+    `SELECT pkgset_nodename AS b, toString(pkgset_ruuid) AS ruuid, toUnixTimestamp(pkgset_date) AS d FROM PackageSetName
+     WHERE pkgset_depth = 0 AND pkgset_complete = 1 AND pkgset_nodename IN (${branches.map(quoteString).join(",")}) ORDER BY b, d`,
+  );
+  const byBranch = new Map<string, { ruuid: string; d: number }[]>();
+  for (const s of sets) byBranch.set(s.b, [...(byBranch.get(s.b) ?? []), { ruuid: s.ruuid, d: Number(s.d) }]);
+  const out: { branch: string; date: number; added: bigint[] }[] = [];
+  for (const [branch, list] of byBranch) {
+    const last = list.at(-1)!;
+    const prev = list.at(-2);
+    const added = await db.query<{ h: bigint }>(
+      `SELECT DISTINCT pkg_hash AS h FROM (${srpmSet(last.ruuid)}) ${prev ? `WHERE pkg_hash NOT IN (${srpmSet(prev.ruuid)})` : ""}`,
+    );
+    out.push({ branch, date: last.d, added: added.map((a) => BigInt(a.h)) });
+  }
+  return out;
+}
+
+function srpmSet(ruuid: string): string {
+  return `SELECT pkg_hash FROM PackageSet WHERE pkgset_uuid IN (SELECT pkgset_uuid FROM PackageSetName WHERE pkgset_ruuid = toUUID(${quoteString(ruuid)}) AND pkgset_nodename = 'srpm')`;
+}
+
+/** The ids each update's new changelog entries name → errata wanted; every update read is `examined`. */
+async function updatesToErrata(db: Db, updates: Update[], ignored: ErrataReport["ignored"], examined: Set<string>): Promise<Wanted[]> {
   const pkgs = new Map<bigint, PkgRow>();
-  for (const part of chunks([...new Set(subtasks.map((s) => BigInt(s.hash)))]))
+  for (const part of chunks([...new Set(updates.map((u) => u.hash))]))
     for (const p of await db.query<PkgRow>(
       `SELECT pkg_hash, any(pkg_name) AS pkg_name, any(pkg_epoch) AS pkg_epoch, any(pkg_version) AS pkg_version, any(pkg_release) AS pkg_release,
               any(arrayMap(d -> toUnixTimestamp(d), pkg_changelog.date)) AS dates, any(pkg_changelog.evr) AS evrs, any(pkg_changelog.hash) AS hashes
-       FROM Packages WHERE pkg_hash IN (${part.join(",")}) GROUP BY pkg_hash`,
+       FROM Packages WHERE pkg_hash IN (${part.join(",")}) AND pkg_sourcepackage = 1 GROUP BY pkg_hash`,
     ))
       pkgs.set(BigInt(p.pkg_hash), p);
-  // the version each package had in its branch before the task
+  // the version each package had in its branch before the update
   const previous = await previousVersions(
     db,
-    subtasks.flatMap((s) => {
-      const p = pkgs.get(BigInt(s.hash));
-      return p ? [{ branch: s.repo, before: changedOf.get(Number(s.task_id))!, name: p.pkg_name }] : [];
+    updates.flatMap((u) => {
+      const p = pkgs.get(u.hash);
+      return p ? [{ branch: u.branch, before: u.before, name: p.pkg_name }] : [];
     }),
   );
-  // changelog texts of the entries that are new
-  const entries = new Map<string, bigint[]>();
-  for (const s of subtasks) {
-    const p = pkgs.get(BigInt(s.hash));
+  const entries = new Map<Update, bigint[]>();
+  for (const u of updates) {
+    const p = pkgs.get(u.hash);
     if (!p) continue;
-    const prev = previous.get(`${s.repo}\u0000${changedOf.get(Number(s.task_id))}\u0000${p.pkg_name}`);
+    const prev = previous.get(`${u.branch}\u0000${u.before}\u0000${p.pkg_name}`);
     const fresh: bigint[] = [];
     p.evrs.forEach((evr, k) => {
       if (!prev) {
         if (k === 0) fresh.push(BigInt(p.hashes[k]!));
       } else if (isValidEvr(evr) && compareEvr(evr, prev) > 0) fresh.push(BigInt(p.hashes[k]!));
     });
-    entries.set(`${s.task_id}:${s.subtask_id}`, fresh);
+    entries.set(u, fresh);
   }
   const texts = new Map<bigint, string>();
   for (const part of chunks([...new Set([...entries.values()].flat())]))
     for (const r of await db.query<{ h: bigint; t: string }>(`SELECT chlog_hash AS h, any(chlog_text) AS t FROM Changelog WHERE chlog_hash IN (${part.join(",")}) GROUP BY chlog_hash`))
       texts.set(BigInt(r.h), r.t);
   const out: Wanted[] = [];
-  for (const s of subtasks) {
-    const p = pkgs.get(BigInt(s.hash));
+  for (const u of updates) {
+    const p = pkgs.get(u.hash);
     if (!p) continue;
-    examined.add(identity({ type: "task", branch: s.repo, task: Number(s.task_id), subtask: Number(s.subtask_id), created: 0 }));
+    const base = { type: u.type, branch: u.branch, task: u.task, subtask: u.subtask, created: u.created, pkgHash: u.hash };
+    examined.add(identity(base));
     const ids = new Set<string>();
-    for (const h of entries.get(`${s.task_id}:${s.subtask_id}`) ?? []) {
+    for (const h of entries.get(u) ?? []) {
       const found = findVulnIds(texts.get(h) ?? "");
       found.ids.forEach((i) => ids.add(i));
-      for (const t of found.ignored) ignored.push({ where: `task ${s.task_id} subtask ${s.subtask_id} (${p.pkg_name})`, text: t });
+      for (const t of found.ignored) ignored.push({ where: `${u.where} (${p.pkg_name})`, text: t });
     }
     if (!ids.size) continue;
     const w: Wanted = {
-      key: "",
-      type: "task",
+      key: identity(base),
+      type: u.type,
       prefix: "ALT-PU",
-      created: changedOf.get(Number(s.task_id))!,
+      created: u.created,
       refs: [...ids].sort().map((i) => ["vuln", i] as [string, string]),
-      pkg: { hash: BigInt(p.pkg_hash), name: p.pkg_name, version: p.pkg_version, release: p.pkg_release },
-      branch: s.repo,
-      task: Number(s.task_id),
-      subtask: Number(s.subtask_id),
-      state: "DONE",
+      pkg: { hash: u.hash, name: p.pkg_name, version: p.pkg_version, release: p.pkg_release },
+      branch: u.branch,
+      task: u.task,
+      subtask: u.subtask,
+      state: u.state,
     };
-    w.key = identity(w);
     out.push(w);
   }
   return out;
@@ -362,35 +436,27 @@ async function previousVersions(db: Db, wants: { branch: string; before: number;
   return out;
 }
 
-/** One bulletin per branch for its latest complete snapshot: the task errata of the packages it added. */
+/** One bulletin per branch for its latest complete snapshot: the errata of the packages it added. */
 async function bulletins(db: Db, input: ErrataInput): Promise<Wanted[]> {
   if (input.task !== undefined) return [];
-  const sets = await db.query<{ b: string; ruuid: string; d: number }>(
-    `SELECT pkgset_nodename AS b, toString(pkgset_ruuid) AS ruuid, toUnixTimestamp(pkgset_date) AS d FROM PackageSetName
-     WHERE pkgset_depth = 0 AND pkgset_complete = 1 ${input.branch ? `AND pkgset_nodename = ${quoteString(input.branch)}` : ""} ORDER BY b, d`,
-  );
-  const byBranch = new Map<string, { ruuid: string; d: number }[]>();
-  for (const s of sets) byBranch.set(s.b, [...(byBranch.get(s.b) ?? []), { ruuid: s.ruuid, d: Number(s.d) }]);
+  const branches = input.branch
+    ? [input.branch]
+    : (await db.query<{ b: string }>("SELECT DISTINCT pkgset_nodename AS b FROM PackageSetName WHERE pkgset_depth = 0 AND pkgset_complete = 1")).map((r) => r.b);
   const out: Wanted[] = [];
-  const srpms = (ruuid: string) =>
-    `SELECT pkg_hash FROM PackageSet WHERE pkgset_uuid IN (SELECT pkgset_uuid FROM PackageSetName WHERE pkgset_ruuid = toUUID(${quoteString(ruuid)}) AND pkgset_nodename = 'srpm')`;
-  for (const [branch, list] of byBranch) {
-    const last = list.at(-1)!;
-    const prev = list.at(-2);
-    const added = await db.query<{ h: bigint }>(`SELECT DISTINCT pkg_hash AS h FROM (${srpms(last.ruuid)}) ${prev ? `WHERE pkg_hash NOT IN (${srpms(prev.ruuid)})` : ""}`);
-    if (!added.length) continue;
+  for (const s of await addedBySnapshot(db, branches)) {
+    if (!s.added.length) continue;
     const w: Wanted = {
       key: "",
       type: "bulletin",
       prefix: "ALT-BU",
-      created: last.d,
+      created: s.date,
       refs: [],
       pkg: { hash: 0n, name: "", version: "", release: "" },
-      branch,
+      branch: s.branch,
       task: 0,
       subtask: 0,
       state: "",
-      added: new Set(added.map((a) => BigInt(a.h))),
+      added: new Set(s.added),
     };
     w.key = identity(w);
     out.push(w);
