@@ -26,6 +26,8 @@ export const main = defineCommand({
     package: lazy(() => import("./package")),
     daemon: lazy(() => import("./daemon")),
     amqpfire: lazy(() => import("./amqpfire")),
+    vuln: lazy(() => import("./vuln")),
+    errata: lazy(() => import("./errata")),
   },
 });
 

@@ -51,7 +51,7 @@ async function dumpFiles(files: string[], json: boolean): Promise<void> {
 
 const rpm = defineCommand({
   meta: { name: "rpm", description: "Inspect RPM packages and apt-rpm header lists" },
-  subCommands: { dump },
+  subCommands: { dump, vercmp: () => import("./rpm-vercmp").then((m) => m.default) },
 });
 
 export default rpm;

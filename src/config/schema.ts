@@ -125,6 +125,24 @@ export const ServiceSchema = v.strictObject({
   options: v.optional(v.record(v.string(), v.unknown()), {}),
 });
 
+/** Vulnerability sources (`vuln load`). */
+export const VulnSchema = v.strictObject({
+  /** NVD CVE API 2.0 (default https://services.nvd.nist.gov/rest/json/cves/2.0). */
+  nvd_url: v.optional(v.pipe(v.string(), v.url())),
+  /** NVD CPE products API 2.0 (default https://services.nvd.nist.gov/rest/json/cpes/2.0). */
+  cpe_url: v.optional(v.pipe(v.string(), v.url())),
+  /** A file whose first line is the NVD API key (or $ALTREPODB_NVD_API_KEY); never logged. */
+  nvd_api_key_file: v.optional(v.string()),
+});
+
+/** Errata ids (`errata build`). */
+export const ErrataSchema = v.strictObject({
+  /** "service": the ErrataID service at service_url; "local": allocated in the ErrataID table. */
+  id_source: v.optional(v.picklist(["service", "local"]), "service"),
+  service_url: v.optional(v.pipe(v.string(), v.url())),
+  timeout: v.optional(positiveSeconds, 30),
+});
+
 export const FileSchema = v.strictObject({
   database: v.optional(DatabaseSchema, {}),
   log: v.optional(LogSchema, {}),
@@ -135,6 +153,8 @@ export const FileSchema = v.strictObject({
   amqp: v.optional(AmqpSchema, {}),
   notifier: v.optional(NotifierSchema, {}),
   daemon: v.optional(DaemonSchema, {}),
+  vuln: v.optional(VulnSchema, {}),
+  errata: v.optional(ErrataSchema, {}),
   /** Daemon services by name; unknown names are refused when the daemon starts. */
   services: v.optional(v.record(v.pipe(v.string(), v.regex(/^[a-z][a-z0-9_-]*$/, "a lower-case service name")), ServiceSchema), {}),
 });

@@ -893,6 +893,37 @@ export const TABLES: Record<string, TableSpec> = {
       ["ec_id_noversion", "String", "MATERIALIZED"],
     ],
   },
+  // ------------------------------------------------------------ 0104 (named by upstream, columns ours)
+  CpeDictionary: {
+    engine: "ReplacingMergeTree",
+    doc: "sql/0104, NVD CPE products API 2.0",
+    columns: [
+      ["cpe_name_id", "String"],
+      ["cpe_name", "String"],
+      ["cpe_hash", "UInt64"],
+      ["cpe_version_hash", "UInt64"],
+      ["cpe_title", "String"],
+      ["cpe_deprecated", "UInt8"],
+      ["cpe_created", "DateTime"],
+      ["cpe_modified", "DateTime"],
+      ["cpe_json", "String"],
+      TS64,
+    ],
+  },
+  ErrataID: {
+    engine: "ReplacingMergeTree",
+    doc: "sql/0104, SNT §2.13",
+    columns: [
+      ["errata_id", "String"],
+      ["eid_prefix", LC],
+      ["eid_year", "UInt16"],
+      ["eid_number", "UInt32"],
+      ["eid_version", "UInt32"],
+      ["eid_created", "DateTime"],
+      ["eid_updated", "DateTime"],
+      TS64,
+    ],
+  },
   // SNT §2.12
   AntivirusScanStatus: {
     engine: "MergeTree",

@@ -3,9 +3,11 @@ import type { ServiceModule } from "../types";
 import { repo } from "./repo";
 import { selftest } from "./selftest";
 import { task } from "./task";
+import { vuln } from "./vuln";
 
 export const REGISTRY: Readonly<Record<string, ServiceModule>> = {
   repo,
   task,
   selftest,
+  vuln,
 };
