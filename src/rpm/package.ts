@@ -11,7 +11,7 @@ import type { Lead } from "./lead.ts";
 import { StringList } from "./strings.ts";
 import type { NumberArray, RpmChangelog, RpmDeps, RpmFiles, RpmPackage } from "./model.ts";
 import { mainToSigTag, TAG } from "./tags.ts";
-import { bytesEqual, EMPTY, utf8 } from "./text.ts";
+import { EMPTY, utf8 } from "./text.ts";
 
 /** librpm copies a signature string/BIN tag only when it is shorter than 16 KiB. */
 const SIG_MAX_BYTES = 16 * 1024;
@@ -82,7 +82,7 @@ function readTags(h: Header, sig: Header | null, lead: Lead | null, at: Placemen
     sourcerpm: sourcerpm ?? EMPTY,
     buildtime: h.int(TAG.BUILDTIME) ?? null,
     buildhost: s(TAG.BUILDHOST),
-    size: h.int(TAG.SIZE) ?? h.int(TAG.LONGSIZE) ?? null,
+    size: h.int(TAG.SIZE) ?? null,
     archivesize: sigInt(h, sig, TAG.ARCHIVESIZE) ?? sigInt(h, sig, TAG.LONGARCHIVESIZE) ?? null,
     sigsize: sigInt(h, sig, TAG.SIGSIZE) ?? sigInt(h, sig, TAG.LONGSIGSIZE) ?? null,
     sha1header: sha1Bytes(h, sig),
@@ -151,19 +151,19 @@ function evrBytes(pkg: RpmPackage): Uint8Array {
 
 /**
  * librpm's legacy retrofit (providePackageNVR) for binary headers without an immutable region
- * (rpm < 4 era): add "Provides: NAME = [E:]V-R" unless that exact provide is present.
+ * (rpm < 4 era), as librpm 4.18 does it: "Provides: NAME = [E:]V-R" is appended — even when the
+ * header already has that provide (a duplicate, as librpm shows it); a provide list without
+ * PROVIDEVERSION first gets "" / flags 0 for every name. Nothing without NAME, VERSION, RELEASE.
  */
 function retrofitSelfProvide(pkg: RpmPackage): RpmDeps {
+  const h = pkg.header;
+  if (!h.has(TAG.NAME) || !h.has(TAG.VERSION) || !h.has(TAG.RELEASE)) return pkg.provides;
   const d = pkg.provides;
-  const evr = evrBytes(pkg);
-  for (let i = 0; i < d.count; i++) {
-    if (bytesEqual(d.names.get(i), pkg.name) && bytesEqual(d.versions.get(i), evr) && d.flags[i] === RPMSENSE_EQUAL) return d;
-  }
   const flags = new Uint32Array(d.count + 1);
-  flags.set(d.flags);
+  flags.set(h.has(TAG.PROVIDEVERSION) ? d.flags : new Uint32Array(d.count));
   flags[d.count] = RPMSENSE_EQUAL;
   const names = StringList.from([...d.names, pkg.name]);
-  return { count: d.count + 1, names, flags, versions: StringList.from([...d.versions, evr]) };
+  return { count: d.count + 1, names, flags, versions: StringList.from([...d.versions, evrBytes(pkg)]) };
 }
 
 /** SOURCEPACKAGE, or the librpm/altrpm retrofit: a lead of type source and no SOURCERPM. */
