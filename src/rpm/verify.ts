@@ -1,0 +1,300 @@
+/**
+ * librpm's checks of a package's headers, so that we read exactly the packages librpm reads
+ * (rpmReadPackageFile with its default checks, signatures off — how the reference read them):
+ *
+ * - structure of each header blob (lib/header.c): hdrblobVerifyLengths, hdrblobVerifyRegion
+ *   (region tag, trailer, region size; a package's main header is exactly its region),
+ *   hdrblobVerifyInfo (tag ≥ 100, known type, alignment, offsets in order and inside the data,
+ *   data that fits, strings NUL-terminated, known tags of the main header with their librpm
+ *   type, nothing overlapping the region trailer) and hdrblobImport's data-length accounting;
+ * - the header digests of the signature header (lib/rpmvs.c): SHA1HEADER and SHA256HEADER must
+ *   be well-formed and equal the digest of the main header; MD5 (header + payload) must be
+ *   well-formed, its value is not checked (the payload is not read).
+ *
+ * Each failure is an RpmError naming the check ("region trailer", "tag[3] …", "SHA1HEADER
+ * digest mismatch").
+ */
+import { createHash } from "node:crypto";
+import { RpmError, type RpmErrorCode } from "./errors.ts";
+import { TAG_TYPES } from "./tagtypes.ts";
+
+const ENTRY = 16;
+const REGION_TAG_COUNT = 16;
+const BIN = 7;
+const STRING = 6;
+const STRING_ARRAY = 8;
+const I18NSTRING = 9;
+/** typeSizes[]: -1 = variable (strings). */
+const TYPE_SIZES = [0, 1, 1, 2, 4, 8, -1, 1, -1, -1];
+const TYPE_ALIGN = [1, 1, 1, 2, 4, 8, 1, 1, 1, 1];
+const HEADER_DATA_MAX = 0x0fffffff;
+const HEADER_MAX_BYTES = 256 * 1024 * 1024;
+
+export const REGION_SIGNATURES = 62;
+export const REGION_IMMUTABLE = 63;
+const REGION_IMAGE = 61;
+
+export interface BlobPlace {
+  path: string;
+  /** Absolute position of the blob's first byte (the magic) in the file. */
+  base: number;
+  /** "signature header" / "main header", for messages. */
+  what: string;
+}
+
+function s32(b: Uint8Array, p: number): number {
+  return (b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3];
+}
+
+function u32(b: Uint8Array, p: number): number {
+  return s32(b, p) >>> 0;
+}
+
+function fail(at: BlobPlace, msg: string, offset = at.base, code: RpmErrorCode = "index"): never {
+  throw new RpmError(code, `${at.what}: ${msg}`, at.path, offset);
+}
+
+/** The error code of a bad index entry: what is wrong with it, as far as one word says it. */
+function entryCode(type: number, count: number, len: number): RpmErrorCode {
+  if (type > 9) return "type";
+  if (count === 0 || count > HEADER_DATA_MAX) return "count";
+  if ((type === STRING || type === STRING_ARRAY || type === I18NSTRING) && len < 0) return "value";
+  return "index";
+}
+
+/** strtaglen: bytes of `count` NUL-terminated strings at ds[off..end), -1 if they do not fit. */
+function strtaglen(ds: Uint8Array, off: number, count: number, end: number): number {
+  let start = off;
+  let c = count;
+  if (c === 0) return -1;
+  while (start < end) {
+    const s = ds.indexOf(0, start);
+    if (s < 0 || s >= end) return -1;
+    if (--c === 0) return s - off + 1;
+    start = s + 1;
+  }
+  return -1;
+}
+
+/** dataLength (on disk): -1 when the data does not fit in ds[..end). */
+function dataLength(type: number, ds: Uint8Array, off: number, count: number, end: number): number {
+  switch (type) {
+    case STRING:
+      return count === 1 ? strtaglen(ds, off, 1, end) : -1;
+    case STRING_ARRAY:
+    case I18NSTRING:
+      return strtaglen(ds, off, count, end);
+    default: {
+      const size = TYPE_SIZES[type];
+      if (size === -1) return -1;
+      const length = Math.imul(size, count); // C int arithmetic
+      if (length < 0 || off + length > end) return -1;
+      return length;
+    }
+  }
+}
+
+/** rpmTagTypeGetClass: strings, numbers, binary. */
+function typeClass(type: number): number {
+  if (type === STRING || type === STRING_ARRAY || type === I18NSTRING) return 1;
+  if (type === BIN) return 2;
+  return type >= 1 && type <= 5 ? 3 : 0;
+}
+
+function alignDiff(type: number, n: number): number {
+  const size = TYPE_SIZES[type];
+  if (size > 1) {
+    const diff = size - (n % size);
+    if (diff !== size) return diff;
+  }
+  return 0;
+}
+
+interface Blob {
+  il: number;
+  dl: number;
+  /** Index entries start here (in `b`). */
+  pe: number;
+  /** Data store start (in `b`). */
+  ds: number;
+  regionTag: number;
+  ril: number;
+  rdl: number;
+}
+
+/**
+ * hdrblobVerifyRegion: 0 = no region (legacy header), else the region tag. Throws for a bad
+ * region tag, trailer or size.
+ */
+function verifyRegion(b: Uint8Array, blob: Blob, regionTag: number, exactSize: boolean, at: BlobPlace): void {
+  if (blob.il < 1) fail(at, "region: no tags");
+  const tag = s32(b, blob.pe);
+  if (tag !== regionTag) return;
+  const type = u32(b, blob.pe + 4);
+  const offset = s32(b, blob.pe + 8);
+  const count = u32(b, blob.pe + 12);
+  if (type !== BIN || count !== REGION_TAG_COUNT) fail(at, `region tag ${tag}: type ${type} count ${count}, not a 16-byte BIN entry`, at.base + blob.pe);
+  if (offset + REGION_TAG_COUNT < 0 || offset + REGION_TAG_COUNT > blob.dl) {
+    fail(at, `region tag ${tag}: trailer offset ${offset} outside the ${blob.dl}-byte data`, at.base + blob.pe);
+  }
+  const t = blob.ds + offset;
+  let ttag = s32(b, t);
+  const ttype = u32(b, t + 4);
+  const toff = s32(b, t + 8);
+  const tcount = u32(b, t + 12);
+  blob.rdl = offset + REGION_TAG_COUNT;
+  // some old packages have HEADERIMAGE in the signature region trailer
+  if (regionTag === REGION_SIGNATURES && ttag === REGION_IMAGE) ttag = REGION_SIGNATURES;
+  if (ttag !== regionTag || ttype !== BIN || tcount !== REGION_TAG_COUNT) {
+    fail(at, `region trailer: tag ${ttag} type ${ttype} offset ${toff} count ${tcount}`, at.base + t);
+  }
+  const size = (-toff) | 0;
+  const ril = size / ENTRY;
+  if (size % ENTRY !== 0 || ril < 0 || ril > blob.il || blob.rdl > blob.dl) {
+    fail(at, `region size: ril ${ril} il ${blob.il} rdl ${blob.rdl} dl ${blob.dl}`, at.base + t);
+  }
+  blob.ril = ril;
+  if (exactSize && !(blob.il === blob.ril && blob.dl === blob.rdl)) {
+    fail(at, `region ${regionTag} does not span the header: il ${blob.il} ril ${blob.ril} dl ${blob.dl} rdl ${blob.rdl}`, at.base + t);
+  }
+  blob.regionTag = regionTag;
+}
+
+/** hdrblobVerifyInfo: every index entry after the region tag. */
+function verifyInfo(b: Uint8Array, blob: Blob, at: BlobPlace): void {
+  const first = blob.regionTag ? 1 : 0;
+  const typechk = blob.regionTag === REGION_IMMUTABLE;
+  const dsEnd = blob.ds + blob.dl;
+  let end = 0;
+  for (let i = first; i < blob.il; i++) {
+    const p = blob.pe + i * ENTRY;
+    const tag = s32(b, p);
+    const type = u32(b, p + 4);
+    const offset = s32(b, p + 8);
+    const count = u32(b, p + 12);
+    let len = 0;
+    let bad = end > offset || tag < 100 || type > 9 || count === 0 || count > HEADER_DATA_MAX;
+    bad ||= (offset & (TYPE_ALIGN[type] - 1)) !== 0 || offset < 0 || offset > blob.dl;
+    if (!bad && typechk) {
+      const want = TAG_TYPES.get(tag);
+      bad = want !== undefined && want !== type && typeClass(want) !== typeClass(type);
+    }
+    if (!bad) {
+      len = dataLength(type, b, blob.ds + offset, count, dsEnd);
+      end = offset + len;
+      bad = len <= 0 || end > blob.dl;
+      // the data must not overlap the region trailer
+      if (!bad && blob.regionTag) bad = end > blob.rdl - REGION_TAG_COUNT && offset < blob.rdl;
+    }
+    if (bad) fail(at, `tag[${i}]: BAD, tag ${tag} type ${type} offset ${offset} count ${count} len ${len}`, at.base + p, entryCode(type, count, len));
+  }
+}
+
+/** regionSwab's length accounting over `n` entries from index `from`; -1 when an entry is unusable. */
+function swabLength(b: Uint8Array, blob: Blob, from: number, n: number, dl: number): number {
+  const dsEnd = blob.ds + blob.dl;
+  for (let i = from; i < from + n; i++) {
+    const p = blob.pe + i * ENTRY;
+    const type = u32(b, p + 4);
+    const count = u32(b, p + 12);
+    const offset = s32(b, p + 8);
+    if (type > 9 || count > HEADER_DATA_MAX || offset < 0 || offset > HEADER_DATA_MAX) return -1;
+    if ((offset & (TYPE_ALIGN[type] - 1)) !== 0 || blob.ds + offset >= dsEnd) return -1;
+    const length = dataLength(type, b, blob.ds + offset, count, dsEnd);
+    if (length < 0 || length > HEADER_DATA_MAX) return -1;
+    dl += alignDiff(type, dl) + length;
+  }
+  return dl;
+}
+
+/** hdrblobImport: the entries' data lengths (with alignment) must add up to the data size. */
+function verifyImport(b: Uint8Array, blob: Blob, at: BlobPlace): void {
+  let rdlen: number;
+  if (s32(b, blob.pe) >= 100) {
+    rdlen = swabLength(b, blob, 0, blob.il, 0);
+  } else {
+    const ril = s32(b, blob.pe + 8) !== 0 ? blob.ril : blob.il;
+    rdlen = swabLength(b, blob, 1, ril - 1, 0);
+    if (rdlen >= 0 && ril < blob.il) rdlen = swabLength(b, blob, ril, blob.il - ril, rdlen);
+    if (rdlen >= 0) rdlen += REGION_TAG_COUNT;
+  }
+  if (rdlen !== blob.dl) fail(at, `hdr load: BAD, the data of the entries adds up to ${rdlen} bytes, not ${blob.dl}`);
+}
+
+/**
+ * All of librpm's structural checks of one header blob `b` (from its 8-byte magic). `regionTag`
+ * is 62 for a signature header, 63 for a main header; `exactSize` for a package's main header.
+ */
+export function verifyHeaderBlob(b: Uint8Array, regionTag: number, exactSize: boolean, at: BlobPlace): void {
+  if (b[4] !== 0 || b[5] !== 0 || b[6] !== 0 || b[7] !== 0) fail(at, "hdr magic: BAD (reserved bytes are not zero)", at.base + 4);
+  const il = u32(b, 8);
+  const dl = u32(b, 12);
+  const sig = regionTag === REGION_SIGNATURES;
+  if (il > (sig ? 32 : 0xffff)) fail(at, `hdr tags: BAD, no. of tags (${il}) out of range`, at.base + 8);
+  if (dl > (sig ? 64 * 1024 * 1024 : HEADER_DATA_MAX)) fail(at, `hdr data: BAD, no. of bytes (${dl}) out of range`, at.base + 12);
+  if (8 + il * ENTRY + dl >= HEADER_MAX_BYTES) fail(at, `blob size: BAD, 8 + 16 * il(${il}) + dl(${dl})`, at.base + 8);
+  const blob: Blob = { il, dl, pe: 16, ds: 16 + il * ENTRY, regionTag: 0, ril: 0, rdl: 0 };
+  verifyRegion(b, blob, regionTag, exactSize, at);
+  verifyInfo(b, blob, at);
+  verifyImport(b, blob, at);
+}
+
+/** hdrblobGet as librpm 4.18 has it: the first entry with `tag` among all entries but the last. */
+function blobGet(b: Uint8Array, tag: number): number {
+  const il = u32(b, 8);
+  for (let i = 0; i < il - 1; i++) if (s32(b, 16 + i * ENTRY) === tag) return 16 + i * ENTRY;
+  return -1;
+}
+
+const SHA1HEADER = 269;
+const SHA256HEADER = 273;
+const SIG_MD5 = 1004;
+
+/**
+ * The signature header's digests of the main header (SHA1HEADER, SHA256HEADER), and the form of
+ * its MD5, as rpmvsVerify checks them with signatures off. `sig` and `main` are verified blobs.
+ */
+export function verifyDigests(sig: Uint8Array, main: Uint8Array, path: string, sigBase: number): void {
+  const at: BlobPlace = { path, base: sigBase, what: "signature header" };
+  const ds = 16 + u32(sig, 8) * ENTRY;
+  const dsEnd = ds + u32(sig, 12);
+  for (const [tag, algo, name, hexLen] of [
+    [SHA1HEADER, "sha1", "SHA1HEADER", 40],
+    [SHA256HEADER, "sha256", "SHA256HEADER", 64],
+    [SIG_MD5, "", "MD5", 0],
+  ] as const) {
+    const p = blobGet(sig, tag);
+    if (p < 0) continue;
+    const type = u32(sig, p + 4);
+    const count = u32(sig, p + 12);
+    const off = ds + s32(sig, p + 8);
+    if (TYPE_SIZES[type] !== 1 && TYPE_SIZES[type] !== -1) fail(at, `${name} tag ${tag}: unusable type ${type}`, sigBase + p);
+    if (tag === SIG_MD5) {
+      if (type !== BIN || count !== 16) fail(at, `MD5 tag ${tag}: invalid type ${type} or count ${count}`, sigBase + p);
+      continue;
+    }
+    if (type !== STRING || count !== 1) fail(at, `${name} tag ${tag}: invalid type ${type} or count ${count}`, sigBase + p);
+    const len = strtaglen(sig, off, 1, dsEnd) - 1;
+    if (len !== hexLen) fail(at, `${name} tag ${tag}: invalid size ${len + 1}`, sigBase + p);
+    const want = createHash(algo).update(main).digest("latin1");
+    if (!hexEqualsCaseless(sig, off, want)) {
+      throw new RpmError("digest", `${name} digest mismatch: the main header is not the one the signature header describes`, path, sigBase + p);
+    }
+  }
+}
+
+/** hex text at b[off..] (case-insensitive, like strcasecmp) equals the raw digest bytes (latin1 string). */
+function hexEqualsCaseless(b: Uint8Array, off: number, raw: string): boolean {
+  for (let i = 0; i < raw.length; i++) {
+    const v = raw.charCodeAt(i);
+    if (nibble(b[off + 2 * i]) !== v >> 4 || nibble(b[off + 2 * i + 1]) !== (v & 15)) return false;
+  }
+  return true;
+}
+
+function nibble(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
