@@ -6,7 +6,7 @@ import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { RpmError } from "./errors.ts";
 import { Header, headerSize } from "./header.ts";
 import { LEAD_SIZE, type Lead, parseLead } from "./lead.ts";
-import { REGION_IMMUTABLE, REGION_SIGNATURES, verifyDigests, verifyHeaderBlob } from "./verify.ts";
+import { REGION_IMMUTABLE, REGION_SIGNATURES, verifyDigests, verifyHeaderBlob, verifyMergeSigs } from "./verify.ts";
 
 export interface PackageFile {
   path: string;
@@ -97,6 +97,7 @@ function readFromFd(fd: number, path: string): PackageFile {
   readExact(fd, hdrBuf, INTRO, hdrSize - INTRO, headerStart + INTRO, path, "main header");
   verifyHeaderBlob(hdrBuf, REGION_IMMUTABLE, true, { path, base: headerStart, what: "main header" });
   verifyDigests(signature.bytes, hdrBuf, path, LEAD_SIZE);
+  verifyMergeSigs(signature.bytes, hdrBuf, path, LEAD_SIZE);
   const header = new Header(hdrBuf, 0, { path, base: headerStart });
   return { path, fileSize, lead, signature, header, headerStart, headerEnd };
 }
@@ -118,6 +119,7 @@ export function parsePackageBytes(bytes: Uint8Array, path = ""): PackageFile {
   const hdrBytes = bytes.subarray(headerStart, headerStart + hdrSize);
   verifyHeaderBlob(hdrBytes, REGION_IMMUTABLE, true, { path, base: headerStart, what: "main header" });
   verifyDigests(signature.bytes, hdrBytes, path, LEAD_SIZE);
+  verifyMergeSigs(signature.bytes, hdrBytes, path, LEAD_SIZE);
   const header = new Header(bytes, headerStart, { path });
   const headerEnd = headerStart + header.bytes.length;
   return { path, fileSize: bytes.length, lead, signature, header, headerStart, headerEnd };

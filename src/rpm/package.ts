@@ -238,9 +238,23 @@ export function hexToBytes(hex: Uint8Array, what: string, where: Header): Uint8A
  * reads a header whose per-item tags disagree in length; so do we.
  */
 function itemCount(h: Header, n: number, tags: readonly number[]): number {
-  for (const t of tags) if (h.has(t)) n = Math.min(n, h.count(t));
+  for (const t of tags) if (fits(h, t)) n = Math.min(n, h.count(t));
   return n;
 }
+
+/** The tag is present with a type its accessor reads (integers for integer tags, strings else). */
+function fits(h: Header, tag: number): boolean {
+  const e = h.entry(tag);
+  if (e === undefined) return false;
+  const isInt = e.type >= TYPE.CHAR && e.type <= TYPE.INT64;
+  const isStr = e.type === TYPE.STRING || e.type === TYPE.STRING_ARRAY || e.type === TYPE.I18NSTRING;
+  return STRING_TAGS.has(tag) ? isStr : isInt;
+}
+
+const STRING_TAGS = new Set<number>([
+  TAG.FILEDIGESTS, TAG.FILELINKTOS, TAG.FILEUSERNAME, TAG.FILEGROUPNAME, TAG.FILELANGS, TAG.CHANGELOGNAME,
+  TAG.CHANGELOGTEXT, TAG.REQUIREVERSION, TAG.PROVIDEVERSION, TAG.CONFLICTVERSION, TAG.OBSOLETEVERSION,
+]);
 
 /** A per-item string column: missing → `n` empty strings; present → its first `n` values. */
 function strColumn(h: Header, tag: number, n: number): StringList {
@@ -250,7 +264,7 @@ function strColumn(h: Header, tag: number, n: number): StringList {
 
 /** A per-item integer column: missing → `n` zeros; present → its first `n` values. */
 function intColumn(h: Header, tag: number, n: number): NumberArray {
-  if (!h.has(tag)) return new Uint32Array(n);
+  if (!fits(h, tag)) return new Uint32Array(n);
   const v = h.ints(tag);
   return v.length > n ? v.subarray(0, n) : v;
 }
@@ -342,7 +356,7 @@ function readDeps(h: Header, nameTag: number, flagsTag: number, versionTag: numb
 }
 
 function readChangelog(h: Header): RpmChangelog {
-  const n = itemCount(h, h.count(TAG.CHANGELOGTIME), [TAG.CHANGELOGNAME, TAG.CHANGELOGTEXT]);
+  const n = itemCount(h, fits(h, TAG.CHANGELOGTIME) ? h.count(TAG.CHANGELOGTIME) : 0, [TAG.CHANGELOGNAME, TAG.CHANGELOGTEXT]);
   return {
     count: n,
     times: intColumn(h, TAG.CHANGELOGTIME, n),

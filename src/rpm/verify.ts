@@ -94,11 +94,8 @@ function dataLength(type: number, ds: Uint8Array, off: number, count: number, en
   }
 }
 
-/** rpmTagTypeGetClass: strings, numbers, binary. */
-function typeClass(type: number): number {
-  if (type === STRING || type === STRING_ARRAY || type === I18NSTRING) return 1;
-  if (type === BIN) return 2;
-  return type >= 1 && type <= 5 ? 3 : 0;
+function isString(type: number): boolean {
+  return type === STRING || type === STRING_ARRAY || type === I18NSTRING;
 }
 
 function alignDiff(type: number, n: number): number {
@@ -177,7 +174,8 @@ function verifyInfo(b: Uint8Array, blob: Blob, at: BlobPlace): void {
     bad ||= (offset & (TYPE_ALIGN[type] - 1)) !== 0 || offset < 0 || offset > blob.dl;
     if (!bad && typechk) {
       const want = TAG_TYPES.get(tag);
-      bad = want !== undefined && want !== type && typeClass(want) !== typeClass(type);
+      // any string type serves a string tag (old rpm wrote one-element arrays as STRING)
+      bad = want !== undefined && want !== type && !(isString(want) && isString(type));
     }
     if (!bad) {
       len = dataLength(type, b, blob.ds + offset, count, dsEnd);
@@ -244,6 +242,81 @@ function blobGet(b: Uint8Array, tag: number): number {
   const il = u32(b, 8);
   for (let i = 0; i < il - 1; i++) if (s32(b, 16 + i * ENTRY) === tag) return 16 + i * ENTRY;
   return -1;
+}
+
+/** The index entry of `tag` in a verified blob (first occurrence), or -1. */
+function findEntry(b: Uint8Array, tag: number): number {
+  const il = u32(b, 8);
+  for (let i = 0; i < il; i++) if (s32(b, 16 + i * ENTRY) === tag) return 16 + i * ENTRY;
+  return -1;
+}
+
+/** librpm 4.18 headerMergeLegacySigs: signature tag, main-header tag, required count, quirk. */
+const XLATE: readonly [number, number, number, boolean][] = [
+  [1000, 257, 1, false], // SIZE → SIGSIZE
+  [1002, 259, 0, false], // PGP → SIGPGP
+  [1004, 261, 16, false], // MD5 → SIGMD5
+  [1005, 262, 0, false], // GPG → SIGGPG
+  [1007, 1046, 1, true], // PAYLOADSIZE → ARCHIVESIZE
+  [274, 5090, 0, true], // FILESIGNATURES
+  [275, 5091, 1, true], // FILESIGNATURELENGTH
+  [276, 276, 0, false], // VERITYSIGNATURES
+  [277, 277, 1, false], // VERITYSIGNATUREALGO
+  [269, 269, 1, false], // SHA1HEADER
+  [273, 273, 1, false], // SHA256HEADER
+  [267, 267, 0, false], // DSAHEADER
+  [268, 268, 0, false], // RSAHEADER
+  [270, 270, 1, false], // LONGSIGSIZE
+  [271, 271, 1, false], // LONGARCHIVESIZE
+];
+
+/**
+ * headerGet's choice among the signature header's entries: librpm sorts the imported index by
+ * tag (glibc's qsort: a stable merge sort; a header without a region gets a synthetic region
+ * entry first) and binary-searches it (glibc bsearch), so of duplicated tags it picks the one
+ * the search lands on, not necessarily the first.
+ */
+function headerGetEntry(b: Uint8Array, tag: number): number {
+  const il = u32(b, 8);
+  const legacy = il > 0 && s32(b, 16) >= 100;
+  const pos: number[] = [];
+  for (let i = 0; i < il; i++) pos.push(16 + i * ENTRY);
+  pos.sort((x, y) => s32(b, x) - s32(b, y) || x - y);
+  if (legacy) pos.unshift(-1); // the synthetic HEADERIMAGE entry (tag 61)
+  let l = 0;
+  let u = pos.length;
+  while (l < u) {
+    const idx = (l + u) >>> 1;
+    const t = pos[idx] < 0 ? REGION_IMAGE : s32(b, pos[idx]);
+    if (tag < t) u = idx;
+    else if (tag > t) l = idx + 1;
+    else return pos[idx];
+  }
+  return -1;
+}
+
+/**
+ * headerMergeLegacySigs as librpm 4.18 has it: the main header must not already hold a tag the
+ * signature header provides (ARCHIVESIZE and file signatures may be in either, never both), and
+ * every signature tag that is merged must have librpm's type for it and a sane count.
+ */
+export function verifyMergeSigs(sig: Uint8Array, main: Uint8Array, path: string, sigBase: number): void {
+  const invalid = (xtag: number, p: number): never => {
+    throw new RpmError("value", `invalid signature tag ${xtag}: its type or count is wrong, or the main header has it too`, path, sigBase + p);
+  };
+  for (const [stag, xtag, , quirk] of XLATE) {
+    if (findEntry(main, xtag) < 0) continue;
+    const p = headerGetEntry(sig, stag);
+    if (quirk && p < 0) continue;
+    invalid(xtag, Math.max(p, 0));
+  }
+  for (const [stag, xtag, count] of XLATE) {
+    const p = headerGetEntry(sig, stag);
+    if (p < 0) continue;
+    const type = u32(sig, p + 4);
+    const n = u32(sig, p + 12);
+    if (type !== TAG_TYPES.get(xtag) || n < 1 || n > 16 * 1024 * 1024 || (count && n !== count)) invalid(xtag, p);
+  }
 }
 
 const SHA1HEADER = 269;

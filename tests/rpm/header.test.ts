@@ -69,10 +69,11 @@ describe("every tag type", () => {
     expect(h.int(9999)).toBeUndefined();
     expect(h.bin(9999)).toBeUndefined();
   });
-  test("asking for the wrong kind of value is an RpmError", () => {
-    expect(() => h.str(2004)).toThrow(RpmError);
-    expect(() => h.ints(2006)).toThrow(RpmError);
-    expect(() => h.bin(2006)).toThrow(RpmError);
+  test("asking for the wrong kind of value reads as missing (librpm reads such headers)", () => {
+    expect(h.str(2004)).toBeUndefined();
+    expect(h.ints(2006).length).toBe(0);
+    expect(h.bin(2006)).toBeUndefined();
+    expect(h.int(2006)).toBeUndefined();
   });
   test("entries and raw values", () => {
     expect(h.entries().map((e) => e.tag)).toEqual(ENTRIES.map((e) => e.tag));
