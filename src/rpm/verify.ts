@@ -14,7 +14,6 @@
  * Each failure is an RpmError naming the check ("region trailer", "tag[3] …", "SHA1HEADER
  * digest mismatch").
  */
-import { createHash } from "node:crypto";
 import { RpmError, type RpmErrorCode } from "./errors.ts";
 import { TAG_TYPES } from "./tagtypes.ts";
 
@@ -157,12 +156,18 @@ function verifyRegion(b: Uint8Array, blob: Blob, regionTag: number, exactSize: b
   blob.regionTag = regionTag;
 }
 
-/** hdrblobVerifyInfo: every index entry after the region tag. */
-function verifyInfo(b: Uint8Array, blob: Blob, at: BlobPlace): void {
+/**
+ * hdrblobVerifyInfo: every index entry after the region tag. Returns what hdrblobImport's
+ * regionSwab adds up for the same entries: their data lengths, each aligned to its type size
+ * from 0 (the entries verifyInfo checks are exactly the ones regionSwab counts, and they pass
+ * regionSwab's own checks once they pass these).
+ */
+function verifyInfo(b: Uint8Array, blob: Blob, at: BlobPlace): number {
   const first = blob.regionTag ? 1 : 0;
   const typechk = blob.regionTag === REGION_IMMUTABLE;
   const dsEnd = blob.ds + blob.dl;
   let end = 0;
+  let sum = 0;
   for (let i = first; i < blob.il; i++) {
     const p = blob.pe + i * ENTRY;
     const tag = s32(b, p);
@@ -185,37 +190,14 @@ function verifyInfo(b: Uint8Array, blob: Blob, at: BlobPlace): void {
       if (!bad && blob.regionTag) bad = end > blob.rdl - REGION_TAG_COUNT && offset < blob.rdl;
     }
     if (bad) fail(at, `tag[${i}]: BAD, tag ${tag} type ${type} offset ${offset} count ${count} len ${len}`, at.base + p, entryCode(type, count, len));
+    sum += alignDiff(type, sum) + len;
   }
-}
-
-/** regionSwab's length accounting over `n` entries from index `from`; -1 when an entry is unusable. */
-function swabLength(b: Uint8Array, blob: Blob, from: number, n: number, dl: number): number {
-  const dsEnd = blob.ds + blob.dl;
-  for (let i = from; i < from + n; i++) {
-    const p = blob.pe + i * ENTRY;
-    const type = u32(b, p + 4);
-    const count = u32(b, p + 12);
-    const offset = s32(b, p + 8);
-    if (type > 9 || count > HEADER_DATA_MAX || offset < 0 || offset > HEADER_DATA_MAX) return -1;
-    if ((offset & (TYPE_ALIGN[type] - 1)) !== 0 || blob.ds + offset >= dsEnd) return -1;
-    const length = dataLength(type, b, blob.ds + offset, count, dsEnd);
-    if (length < 0 || length > HEADER_DATA_MAX) return -1;
-    dl += alignDiff(type, dl) + length;
-  }
-  return dl;
+  return sum;
 }
 
 /** hdrblobImport: the entries' data lengths (with alignment) must add up to the data size. */
-function verifyImport(b: Uint8Array, blob: Blob, at: BlobPlace): void {
-  let rdlen: number;
-  if (s32(b, blob.pe) >= 100) {
-    rdlen = swabLength(b, blob, 0, blob.il, 0);
-  } else {
-    const ril = s32(b, blob.pe + 8) !== 0 ? blob.ril : blob.il;
-    rdlen = swabLength(b, blob, 1, ril - 1, 0);
-    if (rdlen >= 0 && ril < blob.il) rdlen = swabLength(b, blob, ril, blob.il - ril, rdlen);
-    if (rdlen >= 0) rdlen += REGION_TAG_COUNT;
-  }
+function verifyImport(blob: Blob, sum: number, at: BlobPlace): void {
+  const rdlen = blob.regionTag ? sum + REGION_TAG_COUNT : sum;
   if (rdlen !== blob.dl) fail(at, `hdr load: BAD, the data of the entries adds up to ${rdlen} bytes, not ${blob.dl}`);
 }
 
@@ -233,8 +215,7 @@ export function verifyHeaderBlob(b: Uint8Array, regionTag: number, exactSize: bo
   if (8 + il * ENTRY + dl >= HEADER_MAX_BYTES) fail(at, `blob size: BAD, 8 + 16 * il(${il}) + dl(${dl})`, at.base + 8);
   const blob: Blob = { il, dl, pe: 16, ds: 16 + il * ENTRY, regionTag: 0, ril: 0, rdl: 0 };
   verifyRegion(b, blob, regionTag, exactSize, at);
-  verifyInfo(b, blob, at);
-  verifyImport(b, blob, at);
+  verifyImport(blob, verifyInfo(b, blob, at), at);
 }
 
 /** hdrblobGet as librpm 4.18 has it: the first entry with `tag` among all entries but the last. */
@@ -244,11 +225,17 @@ function blobGet(b: Uint8Array, tag: number): number {
   return -1;
 }
 
-/** The index entry of `tag` in a verified blob (first occurrence), or -1. */
-function findEntry(b: Uint8Array, tag: number): number {
+const XTAGS = new Set([257, 259, 261, 262, 1046, 5090, 5091, 276, 277, 269, 273, 267, 268, 270, 271]);
+
+/** Which of the merged tags the main header holds (one pass over its index). */
+function mainTags(b: Uint8Array): Set<number> {
+  const out = new Set<number>();
   const il = u32(b, 8);
-  for (let i = 0; i < il; i++) if (s32(b, 16 + i * ENTRY) === tag) return 16 + i * ENTRY;
-  return -1;
+  for (let i = 0; i < il; i++) {
+    const t = s32(b, 16 + i * ENTRY);
+    if (XTAGS.has(t)) out.add(t);
+  }
+  return out;
 }
 
 /** librpm 4.18 headerMergeLegacySigs: signature tag, main-header tag, required count, quirk. */
@@ -276,13 +263,16 @@ const XLATE: readonly [number, number, number, boolean][] = [
  * entry first) and binary-searches it (glibc bsearch), so of duplicated tags it picks the one
  * the search lands on, not necessarily the first.
  */
-function headerGetEntry(b: Uint8Array, tag: number): number {
+function sortedIndex(b: Uint8Array): number[] {
   const il = u32(b, 8);
-  const legacy = il > 0 && s32(b, 16) >= 100;
   const pos: number[] = [];
   for (let i = 0; i < il; i++) pos.push(16 + i * ENTRY);
   pos.sort((x, y) => s32(b, x) - s32(b, y) || x - y);
-  if (legacy) pos.unshift(-1); // the synthetic HEADERIMAGE entry (tag 61)
+  if (il > 0 && s32(b, 16) >= 100) pos.unshift(-1); // the synthetic HEADERIMAGE entry (tag 61)
+  return pos;
+}
+
+function headerGetEntry(b: Uint8Array, pos: readonly number[], tag: number): number {
   let l = 0;
   let u = pos.length;
   while (l < u) {
@@ -304,14 +294,16 @@ export function verifyMergeSigs(sig: Uint8Array, main: Uint8Array, path: string,
   const invalid = (xtag: number, p: number): never => {
     throw new RpmError("value", `invalid signature tag ${xtag}: its type or count is wrong, or the main header has it too`, path, sigBase + p);
   };
+  const pos = sortedIndex(sig);
+  const inMain = mainTags(main);
   for (const [stag, xtag, , quirk] of XLATE) {
-    if (findEntry(main, xtag) < 0) continue;
-    const p = headerGetEntry(sig, stag);
+    if (!inMain.has(xtag)) continue;
+    const p = headerGetEntry(sig, pos, stag);
     if (quirk && p < 0) continue;
     invalid(xtag, Math.max(p, 0));
   }
   for (const [stag, xtag, count] of XLATE) {
-    const p = headerGetEntry(sig, stag);
+    const p = headerGetEntry(sig, pos, stag);
     if (p < 0) continue;
     const type = u32(sig, p + 4);
     const n = u32(sig, p + 12);
@@ -349,17 +341,17 @@ export function verifyDigests(sig: Uint8Array, main: Uint8Array, path: string, s
     if (type !== STRING || count !== 1) fail(at, `${name} tag ${tag}: invalid type ${type} or count ${count}`, sigBase + p);
     const len = strtaglen(sig, off, 1, dsEnd) - 1;
     if (len !== hexLen) fail(at, `${name} tag ${tag}: invalid size ${len + 1}`, sigBase + p);
-    const want = createHash(algo).update(main).digest("latin1");
+    const want = new Bun.CryptoHasher(algo).update(main).digest();
     if (!hexEqualsCaseless(sig, off, want)) {
       throw new RpmError("digest", `${name} digest mismatch: the main header is not the one the signature header describes`, path, sigBase + p);
     }
   }
 }
 
-/** hex text at b[off..] (case-insensitive, like strcasecmp) equals the raw digest bytes (latin1 string). */
-function hexEqualsCaseless(b: Uint8Array, off: number, raw: string): boolean {
+/** hex text at b[off..] (case-insensitive, like strcasecmp) equals the raw digest bytes. */
+function hexEqualsCaseless(b: Uint8Array, off: number, raw: Uint8Array): boolean {
   for (let i = 0; i < raw.length; i++) {
-    const v = raw.charCodeAt(i);
+    const v = raw[i];
     if (nibble(b[off + 2 * i]) !== v >> 4 || nibble(b[off + 2 * i + 1]) !== (v & 15)) return false;
   }
   return true;
