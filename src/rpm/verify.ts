@@ -333,14 +333,15 @@ export function verifyDigests(sig: Uint8Array, main: Uint8Array, path: string, s
     const type = u32(sig, p + 4);
     const count = u32(sig, p + 12);
     const off = ds + s32(sig, p + 8);
-    if (TYPE_SIZES[type] !== 1 && TYPE_SIZES[type] !== -1) fail(at, `${name} tag ${tag}: unusable type ${type}`, sigBase + p);
+    const bad = (what: string): never => fail(at, `${name} tag ${tag}: ${what}`, sigBase + p, "value");
+    if (TYPE_SIZES[type] !== 1 && TYPE_SIZES[type] !== -1) bad(`unusable type ${type}`);
     if (tag === SIG_MD5) {
-      if (type !== BIN || count !== 16) fail(at, `MD5 tag ${tag}: invalid type ${type} or count ${count}`, sigBase + p);
+      if (type !== BIN || count !== 16) bad(`invalid type ${type} or count ${count}`);
       continue;
     }
-    if (type !== STRING || count !== 1) fail(at, `${name} tag ${tag}: invalid type ${type} or count ${count}`, sigBase + p);
+    if (type !== STRING || count !== 1) bad(`invalid type ${type} or count ${count}`);
     const len = strtaglen(sig, off, 1, dsEnd) - 1;
-    if (len !== hexLen) fail(at, `${name} tag ${tag}: invalid size ${len + 1}`, sigBase + p);
+    if (len !== hexLen) bad(`invalid size ${len + 1}`);
     const want = new Bun.CryptoHasher(algo).update(main).digest();
     if (!hexEqualsCaseless(sig, off, want)) {
       throw new RpmError("digest", `${name} digest mismatch: the main header is not the one the signature header describes`, path, sigBase + p);
