@@ -8,8 +8,9 @@
  *   data that fits, strings NUL-terminated, known tags of the main header with their librpm
  *   type, nothing overlapping the region trailer) and hdrblobImport's data-length accounting;
  * - the header digests of the signature header (lib/rpmvs.c): SHA1HEADER and SHA256HEADER must
- *   be well-formed and equal the digest of the main header; MD5 (header + payload) must be
- *   well-formed, its value is not checked (the payload is not read).
+ *   be well-formed and equal the digest of the main header (MD5 and PAYLOADDIGEST cover the
+ *   payload, which librpm does not read here: not checked);
+ * - headerMergeLegacySigs (lib/package.c): the signature tags' types and counts.
  *
  * Each failure is an RpmError naming the check ("region trailer", "tag[3] …", "SHA1HEADER
  * digest mismatch").
@@ -196,7 +197,9 @@ function verifyInfo(b: Uint8Array, blob: Blob, at: BlobPlace): number {
 }
 
 /** hdrblobImport: the entries' data lengths (with alignment) must add up to the data size. */
-function verifyImport(blob: Blob, sum: number, at: BlobPlace): void {
+function verifyImport(b: Uint8Array, blob: Blob, sum: number, at: BlobPlace): void {
+  // a region of no entries (trailer offset 0) cannot be imported (regionSwab's region id 0)
+  if (blob.regionTag && s32(b, blob.pe + 8) !== 0 && blob.ril === 0) fail(at, "hdr load: BAD, the region trailer says the region has no entries");
   const rdlen = blob.regionTag ? sum + REGION_TAG_COUNT : sum;
   if (rdlen !== blob.dl) fail(at, `hdr load: BAD, the data of the entries adds up to ${rdlen} bytes, not ${blob.dl}`);
 }
@@ -215,7 +218,7 @@ export function verifyHeaderBlob(b: Uint8Array, regionTag: number, exactSize: bo
   if (8 + il * ENTRY + dl >= HEADER_MAX_BYTES) fail(at, `blob size: BAD, 8 + 16 * il(${il}) + dl(${dl})`, at.base + 8);
   const blob: Blob = { il, dl, pe: 16, ds: 16 + il * ENTRY, regionTag: 0, ril: 0, rdl: 0 };
   verifyRegion(b, blob, regionTag, exactSize, at);
-  verifyImport(blob, verifyInfo(b, blob, at), at);
+  verifyImport(b, blob, verifyInfo(b, blob, at), at);
 }
 
 /** hdrblobGet as librpm 4.18 has it: the first entry with `tag` among all entries but the last. */
@@ -313,11 +316,10 @@ export function verifyMergeSigs(sig: Uint8Array, main: Uint8Array, path: string,
 
 const SHA1HEADER = 269;
 const SHA256HEADER = 273;
-const SIG_MD5 = 1004;
 
 /**
- * The signature header's digests of the main header (SHA1HEADER, SHA256HEADER), and the form of
- * its MD5, as rpmvsVerify checks them with signatures off. `sig` and `main` are verified blobs.
+ * The signature header's digests of the main header (SHA1HEADER, SHA256HEADER), as rpmvsVerify
+ * checks them with signatures off (the payload digests are skipped: the payload is not read). `sig` and `main` are verified blobs.
  */
 export function verifyDigests(sig: Uint8Array, main: Uint8Array, path: string, sigBase: number): void {
   const at: BlobPlace = { path, base: sigBase, what: "signature header" };
@@ -326,7 +328,6 @@ export function verifyDigests(sig: Uint8Array, main: Uint8Array, path: string, s
   for (const [tag, algo, name, hexLen] of [
     [SHA1HEADER, "sha1", "SHA1HEADER", 40],
     [SHA256HEADER, "sha256", "SHA256HEADER", 64],
-    [SIG_MD5, "", "MD5", 0],
   ] as const) {
     const p = blobGet(sig, tag);
     if (p < 0) continue;
@@ -335,10 +336,6 @@ export function verifyDigests(sig: Uint8Array, main: Uint8Array, path: string, s
     const off = ds + s32(sig, p + 8);
     const bad = (what: string): never => fail(at, `${name} tag ${tag}: ${what}`, sigBase + p, "value");
     if (TYPE_SIZES[type] !== 1 && TYPE_SIZES[type] !== -1) bad(`unusable type ${type}`);
-    if (tag === SIG_MD5) {
-      if (type !== BIN || count !== 16) bad(`invalid type ${type} or count ${count}`);
-      continue;
-    }
     if (type !== STRING || count !== 1) bad(`invalid type ${type} or count ${count}`);
     const len = strtaglen(sig, off, 1, dsEnd) - 1;
     if (len !== hexLen) bad(`invalid size ${len + 1}`);
