@@ -321,6 +321,9 @@ const SHA256HEADER = 273;
  * The signature header's digests of the main header (SHA1HEADER, SHA256HEADER), as rpmvsVerify
  * checks them with signatures off (the payload digests are skipped: the payload is not read). `sig` and `main` are verified blobs.
  */
+const SHA1_OUT = new Uint8Array(20);
+const SHA256_OUT = new Uint8Array(32);
+
 export function verifyDigests(sig: Uint8Array, main: Uint8Array, path: string, sigBase: number): void {
   const at: BlobPlace = { path, base: sigBase, what: "signature header" };
   const ds = 16 + u32(sig, 8) * ENTRY;
@@ -339,7 +342,9 @@ export function verifyDigests(sig: Uint8Array, main: Uint8Array, path: string, s
     if (type !== STRING || count !== 1) bad(`invalid type ${type} or count ${count}`);
     const len = strtaglen(sig, off, 1, dsEnd) - 1;
     if (len !== hexLen) bad(`invalid size ${len + 1}`);
-    const want = new Bun.CryptoHasher(algo).update(main).digest();
+    const want = algo === "sha1" ? SHA1_OUT : SHA256_OUT;
+    if (algo === "sha1") Bun.SHA1.hash(main, want);
+    else Bun.SHA256.hash(main, want);
     if (!hexEqualsCaseless(sig, off, want)) {
       throw new RpmError("digest", `${name} digest mismatch: the main header is not the one the signature header describes`, path, sigBase + p);
     }
