@@ -149,15 +149,18 @@ export function classFromMode(mode: number): FileClass {
 }
 
 /**
- * file_class (§1.6.6 with the §8.1 fix). No class dictionary → `file` (reference semantics).
- * A known libmagic prefix → its class. Any other class string — libmagic descriptions such as
- * "ELF 64-bit LSB …" (which the reference maps to "" and then fails the insert), or an empty
- * entry (which librpm ≥ 4.14 reports as "directory" / "symbolic link to …" from the mode) →
- * the class derived from the file mode, so regular files stay `file`.
+ * file_class (§1.4.5, §1.6.6 with the §8.1 fix) of one file, from librpm's FILECLASS string:
+ * the class dictionary entry, or — when there is none (no dictionary, an empty or out-of-range
+ * entry) — the class librpm ≥ 4.13 synthesises from the mode (`directory`, `symbolic link to …`,
+ * `socket`, …; "" for regular files, which the reference maps to `file`). So without a class
+ * string the class is the file's type. A known libmagic prefix → its class. Any other string —
+ * libmagic descriptions such as "ELF 64-bit LSB …", which made the reference fail the whole
+ * package — → the class of the mode, so regular files stay `file`.
  */
-export function fileClass(classString: Uint8Array, mode: number, hasClassDict: boolean): FileClass {
-  if (!hasClassDict) return "file";
-  for (const [prefix, cls] of CLASS_PREFIXES) if (startsWithAscii(classString, prefix)) return cls;
+export function fileClass(classString: Uint8Array, mode: number): FileClass {
+  if (classString.length > 0) {
+    for (const [prefix, cls] of CLASS_PREFIXES) if (startsWithAscii(classString, prefix)) return cls;
+  }
   return classFromMode(mode);
 }
 
@@ -191,7 +194,10 @@ export function fileClassInfo(files: RpmFiles, i: number): Uint8Array {
 export function fileClasses(pkg: RpmPackage): FileClass[] {
   const f = pkg.files;
   const out = new Array<FileClass>(f.count);
-  if (!f.hasClassDict) return out.fill("file");
-  for (let i = 0; i < f.count; i++) out[i] = fileClass(f.classes.get(i), f.modes[i], true);
+  if (!f.hasClassDict) {
+    for (let i = 0; i < f.count; i++) out[i] = classFromMode(f.modes[i]);
+    return out;
+  }
+  for (let i = 0; i < f.count; i++) out[i] = fileClass(f.classes.get(i), f.modes[i]);
   return out;
 }

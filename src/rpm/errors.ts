@@ -16,6 +16,7 @@ export type RpmErrorCode =
   | "cpio" // the cpio archive is corrupt
   | "no-spec" // a source package payload has no spec file
   | "timeout" // a decompressor child process took too long
+  | "digest" // a header digest (SHA1HEADER, SHA256HEADER) does not match the main header
   | "buildtime"; // BUILDTIME is missing or before 2001-09-09 (pkg_hash would be negative)
 
 export class RpmError extends Error {

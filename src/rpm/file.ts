@@ -6,6 +6,7 @@ import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { RpmError } from "./errors.ts";
 import { Header, headerSize } from "./header.ts";
 import { LEAD_SIZE, type Lead, parseLead } from "./lead.ts";
+import { REGION_IMMUTABLE, REGION_SIGNATURES, verifyDigests, verifyHeaderBlob, verifyMergeSigs } from "./verify.ts";
 
 export interface PackageFile {
   path: string;
@@ -86,6 +87,7 @@ function readFromFd(fd: number, path: string): PackageFile {
   sigBuf.set(first.subarray(LEAD_SIZE), 0);
   needBytes(fileSize, headerStart + INTRO, path, "signature header");
   readExact(fd, sigBuf, INTRO, sigBuf.length - INTRO, LEAD_SIZE + INTRO, path, "signature header");
+  verifyHeaderBlob(sigBuf.subarray(0, sigSize), REGION_SIGNATURES, false, { path, base: LEAD_SIZE, what: "signature header" });
   const signature = new Header(sigBuf, 0, { path, base: LEAD_SIZE });
   const hdrSize = headerSize(sigBuf, sigPadded, { path, base: headerStart });
   const headerEnd = headerStart + hdrSize;
@@ -93,6 +95,9 @@ function readFromFd(fd: number, path: string): PackageFile {
   const hdrBuf = new Uint8Array(hdrSize);
   hdrBuf.set(sigBuf.subarray(sigPadded), 0);
   readExact(fd, hdrBuf, INTRO, hdrSize - INTRO, headerStart + INTRO, path, "main header");
+  verifyHeaderBlob(hdrBuf, REGION_IMMUTABLE, true, { path, base: headerStart, what: "main header" });
+  verifyDigests(signature.bytes, hdrBuf, path, LEAD_SIZE);
+  verifyMergeSigs(signature.bytes, hdrBuf, path, LEAD_SIZE);
   const header = new Header(hdrBuf, 0, { path, base: headerStart });
   return { path, fileSize, lead, signature, header, headerStart, headerEnd };
 }
@@ -105,9 +110,16 @@ export function parsePackageBytes(bytes: Uint8Array, path = ""): PackageFile {
   const lead = parseLead(bytes, path);
   const sigSize = headerSize(bytes, LEAD_SIZE, { path });
   needBytes(bytes.length, LEAD_SIZE + sigSize, path, "signature header");
+  verifyHeaderBlob(bytes.subarray(LEAD_SIZE, LEAD_SIZE + sigSize), REGION_SIGNATURES, false, { path, base: LEAD_SIZE, what: "signature header" });
   const signature = new Header(bytes, LEAD_SIZE, { path });
   const headerStart = LEAD_SIZE + align8(sigSize);
   needBytes(bytes.length, headerStart + INTRO, path, "signature header padding");
+  const hdrSize = headerSize(bytes, headerStart, { path });
+  needBytes(bytes.length, headerStart + hdrSize, path, "main header");
+  const hdrBytes = bytes.subarray(headerStart, headerStart + hdrSize);
+  verifyHeaderBlob(hdrBytes, REGION_IMMUTABLE, true, { path, base: headerStart, what: "main header" });
+  verifyDigests(signature.bytes, hdrBytes, path, LEAD_SIZE);
+  verifyMergeSigs(signature.bytes, hdrBytes, path, LEAD_SIZE);
   const header = new Header(bytes, headerStart, { path });
   const headerEnd = headerStart + header.bytes.length;
   return { path, fileSize: bytes.length, lead, signature, header, headerStart, headerEnd };

@@ -10,8 +10,8 @@ import type { Header } from "./header.ts";
 import type { Lead } from "./lead.ts";
 import { StringList } from "./strings.ts";
 import type { NumberArray, RpmChangelog, RpmDeps, RpmFiles, RpmPackage } from "./model.ts";
-import { mainToSigTag, TAG } from "./tags.ts";
-import { bytesEqual, EMPTY, utf8 } from "./text.ts";
+import { mainToSigTag, TAG, TYPE } from "./tags.ts";
+import { EMPTY, utf8 } from "./text.ts";
 
 /** librpm copies a signature string/BIN tag only when it is shorter than 16 KiB. */
 const SIG_MAX_BYTES = 16 * 1024;
@@ -82,7 +82,7 @@ function readTags(h: Header, sig: Header | null, lead: Lead | null, at: Placemen
     sourcerpm: sourcerpm ?? EMPTY,
     buildtime: h.int(TAG.BUILDTIME) ?? null,
     buildhost: s(TAG.BUILDHOST),
-    size: h.int(TAG.SIZE) ?? h.int(TAG.LONGSIZE) ?? null,
+    size: h.int(TAG.SIZE) ?? null,
     archivesize: sigInt(h, sig, TAG.ARCHIVESIZE) ?? sigInt(h, sig, TAG.LONGARCHIVESIZE) ?? null,
     sigsize: sigInt(h, sig, TAG.SIGSIZE) ?? sigInt(h, sig, TAG.LONGSIGSIZE) ?? null,
     sha1header: sha1Bytes(h, sig),
@@ -151,19 +151,19 @@ function evrBytes(pkg: RpmPackage): Uint8Array {
 
 /**
  * librpm's legacy retrofit (providePackageNVR) for binary headers without an immutable region
- * (rpm < 4 era): add "Provides: NAME = [E:]V-R" unless that exact provide is present.
+ * (rpm < 4 era), as librpm 4.18 does it: "Provides: NAME = [E:]V-R" is appended — even when the
+ * header already has that provide (a duplicate, as librpm shows it); a provide list without
+ * PROVIDEVERSION first gets "" / flags 0 for every name. Nothing without NAME, VERSION, RELEASE.
  */
 function retrofitSelfProvide(pkg: RpmPackage): RpmDeps {
+  const h = pkg.header;
+  if (!h.has(TAG.NAME) || !h.has(TAG.VERSION) || !h.has(TAG.RELEASE)) return pkg.provides;
   const d = pkg.provides;
-  const evr = evrBytes(pkg);
-  for (let i = 0; i < d.count; i++) {
-    if (bytesEqual(d.names.get(i), pkg.name) && bytesEqual(d.versions.get(i), evr) && d.flags[i] === RPMSENSE_EQUAL) return d;
-  }
   const flags = new Uint32Array(d.count + 1);
-  flags.set(d.flags);
+  flags.set(h.has(TAG.PROVIDEVERSION) ? d.flags : new Uint32Array(d.count));
   flags[d.count] = RPMSENSE_EQUAL;
   const names = StringList.from([...d.names, pkg.name]);
-  return { count: d.count + 1, names, flags, versions: StringList.from([...d.versions, evr]) };
+  return { count: d.count + 1, names, flags, versions: StringList.from([...d.versions, evrBytes(pkg)]) };
 }
 
 /** SOURCEPACKAGE, or the librpm/altrpm retrofit: a lead of type source and no SOURCERPM. */
@@ -173,18 +173,22 @@ function isSourcePackage(h: Header, lead: Lead | null, sourcerpm: Uint8Array | u
   return lead !== null && lead.type !== 0 && sourcerpm === undefined;
 }
 
-/** A signature-merged integer: the main header's tag, else the signature's (count must be 1). */
+/**
+ * A signature-merged integer: the main header's tag, else the signature's (count must be 1).
+ * The signature header's types are not checked by librpm; a value of another type is ignored.
+ */
 function sigInt(h: Header, sig: Header | null, tag: number): number | undefined {
   const v = h.int(tag);
   if (v !== undefined || !sig) return v;
   const st = mainToSigTag(tag);
   if (st === 0 || sig.count(st) !== 1) return undefined;
-  return sig.int(st);
+  const type = sig.entry(st)!.type;
+  return type >= TYPE.CHAR && type <= TYPE.INT64 ? sig.int(st) : undefined;
 }
 
-function sigEntryUsable(sig: Header, st: number): boolean {
-  const n = sig.count(st);
-  return n > 0 && n < SIG_MAX_BYTES;
+function sigEntryUsable(sig: Header, st: number, type: number): boolean {
+  const e = sig.entry(st);
+  return e !== undefined && e.type === type && e.count > 0 && e.count < SIG_MAX_BYTES;
 }
 
 function sigBin(h: Header, sig: Header | null, tag: number): Uint8Array {
@@ -192,14 +196,14 @@ function sigBin(h: Header, sig: Header | null, tag: number): Uint8Array {
   if (v !== undefined) return v;
   if (!sig) return EMPTY;
   const st = mainToSigTag(tag);
-  if (st === 0 || !sigEntryUsable(sig, st)) return EMPTY;
+  if (st === 0 || !sigEntryUsable(sig, st, TYPE.BIN)) return EMPTY;
   return sig.bin(st) ?? EMPTY;
 }
 
 function sha1Bytes(h: Header, sig: Header | null): Uint8Array {
   let hex = h.str(TAG.SHA1HEADER);
   let where: Header = h;
-  if (hex === undefined && sig && sigEntryUsable(sig, TAG.SHA1HEADER)) {
+  if (hex === undefined && sig && sigEntryUsable(sig, TAG.SHA1HEADER, TYPE.STRING)) {
     hex = sig.str(TAG.SHA1HEADER);
     where = sig;
   }
@@ -228,37 +232,47 @@ export function hexToBytes(hex: Uint8Array, what: string, where: Header): Uint8A
   return out;
 }
 
-/** A per-item string column: missing → empty strings; present → exactly `n` values. */
-function strColumn(h: Header, tag: number, n: number, what: string): StringList {
+/**
+ * Number of items of a group of per-item tags (files, one dependency kind, changelog): the
+ * shortest of the tags present, as librpm hands them over and the reference zipped them. librpm
+ * reads a header whose per-item tags disagree in length; so do we.
+ */
+function itemCount(h: Header, n: number, tags: readonly number[]): number {
+  for (const t of tags) if (fits(h, t)) n = Math.min(n, h.count(t));
+  return n;
+}
+
+/** The tag is present with a type its accessor reads (integers for integer tags, strings else). */
+function fits(h: Header, tag: number): boolean {
+  const e = h.entry(tag);
+  if (e === undefined) return false;
+  const isInt = e.type >= TYPE.CHAR && e.type <= TYPE.INT64;
+  const isStr = e.type === TYPE.STRING || e.type === TYPE.STRING_ARRAY || e.type === TYPE.I18NSTRING;
+  return STRING_TAGS.has(tag) ? isStr : isInt;
+}
+
+const STRING_TAGS = new Set<number>([
+  TAG.FILEDIGESTS, TAG.FILELINKTOS, TAG.FILEUSERNAME, TAG.FILEGROUPNAME, TAG.FILELANGS, TAG.CHANGELOGNAME,
+  TAG.CHANGELOGTEXT, TAG.REQUIREVERSION, TAG.PROVIDEVERSION, TAG.CONFLICTVERSION, TAG.OBSOLETEVERSION,
+]);
+
+/** A per-item string column: missing → `n` empty strings; present → its first `n` values. */
+function strColumn(h: Header, tag: number, n: number): StringList {
   const v = h.strList(tag);
-  if (v === undefined) return StringList.empty(n);
-  if (v.length !== n) lengthMismatch(h, tag, v.length, n, what);
-  return v;
+  return v === undefined ? StringList.empty(n) : v.head(n);
 }
 
-/** A per-item integer column: missing → zeros; present → exactly `n` values. */
-function intColumn(h: Header, tag: number, n: number, what: string): NumberArray {
-  if (!h.has(tag)) return new Uint32Array(n);
+/** A per-item integer column: missing → `n` zeros; present → its first `n` values. */
+function intColumn(h: Header, tag: number, n: number): NumberArray {
+  if (!fits(h, tag)) return new Uint32Array(n);
   const v = h.ints(tag);
-  if (v.length !== n) lengthMismatch(h, tag, v.length, n, what);
-  return v;
-}
-
-function lengthMismatch(h: Header, tag: number, got: number, want: number, what: string): never {
-  throw new RpmError("value", `tag ${tag} has ${got} values for ${want} ${what}`, h.path, h.base);
+  return v.length > n ? v.subarray(0, n) : v;
 }
 
 /** DIRNAMES[DIRINDEXES[i]] + BASENAMES[i] for every file, in one buffer (no object per name). */
-function joinNames(h: Header, dirs: StringList, base: StringList, idx: NumberArray): StringList {
-  const n = base.length;
+function joinNames(dirs: StringList, base: StringList, idx: NumberArray, n: number): StringList {
   let total = 0;
-  for (let i = 0; i < n; i++) {
-    const d = idx[i];
-    if (d >= dirs.length) {
-      throw new RpmError("value", `file ${i} has directory index ${d} but there are ${dirs.length} directories`, h.path, h.base);
-    }
-    total += dirs.size(d) + base.size(i);
-  }
+  for (let i = 0; i < n; i++) total += dirs.size(idx[i]) + base.size(i);
   const out = new Uint8Array(total);
   const bounds = new Uint32Array(2 * n);
   const src = base.data; // dirs and base names live in the same data store
@@ -272,19 +286,35 @@ function joinNames(h: Header, dirs: StringList, base: StringList, idx: NumberArr
   return new StringList(out, bounds, n);
 }
 
+const FILE_TAGS = [
+  TAG.FILEMODES, TAG.FILERDEVS, TAG.FILEMTIMES, TAG.FILEDIGESTS, TAG.FILELINKTOS, TAG.FILEFLAGS, TAG.FILEUSERNAME,
+  TAG.FILEGROUPNAME, TAG.FILEVERIFYFLAGS, TAG.FILEDEVICES, TAG.FILEINODES, TAG.FILELANGS,
+] as const;
+
+/**
+ * File names and the file count. A directory index past DIRNAMES makes librpm's FILENAMES empty
+ * (rpmfilesNew fails), and so the package has no files, as the reference stored it.
+ */
 function fileNames(h: Header): StringList {
   const base = h.strList(TAG.BASENAMES);
-  if (base === undefined) return h.strList(TAG.OLDFILENAMES) ?? StringList.empty(0);
+  const sizesTag = h.has(TAG.LONGFILESIZES) ? TAG.LONGFILESIZES : TAG.FILESIZES;
+  if (base === undefined) {
+    const old = h.strList(TAG.OLDFILENAMES) ?? StringList.empty(0);
+    return old.head(itemCount(h, old.length, [...FILE_TAGS, sizesTag]));
+  }
   const dirs = h.strList(TAG.DIRNAMES) ?? StringList.empty(0);
-  return joinNames(h, dirs, base, intColumn(h, TAG.DIRINDEXES, base.length, "files"));
+  const n = itemCount(h, base.length, [...FILE_TAGS, sizesTag, TAG.DIRINDEXES]);
+  const idx = intColumn(h, TAG.DIRINDEXES, n);
+  for (let i = 0; i < n; i++) if (idx[i] >= dirs.length) return StringList.empty(0);
+  return joinNames(dirs, base, idx, n);
 }
 
 function fileClasses(h: Header, n: number): { classes: StringList; hasClassDict: boolean } {
   const dict = h.strList(TAG.CLASSDICT);
   if (dict === undefined || !h.has(TAG.FILECLASS)) return { classes: StringList.empty(n), hasClassDict: false };
-  const idx = intColumn(h, TAG.FILECLASS, n, "files");
+  const idx = h.ints(TAG.FILECLASS);
   const bounds = new Uint32Array(2 * n);
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < n && i < idx.length; i++) {
     const k = idx[i];
     if (k < dict.length) {
       bounds[2 * i] = dict.start(k);
@@ -297,48 +327,41 @@ function fileClasses(h: Header, n: number): { classes: StringList; hasClassDict:
 function readFiles(h: Header): RpmFiles {
   const names = fileNames(h);
   const n = names.length;
-  const f = "files";
-  const sizes = h.has(TAG.LONGFILESIZES) ? intColumn(h, TAG.LONGFILESIZES, n, f) : intColumn(h, TAG.FILESIZES, n, f);
+  const sizes = intColumn(h, h.has(TAG.LONGFILESIZES) ? TAG.LONGFILESIZES : TAG.FILESIZES, n);
   return {
     count: n,
     names,
     sizes,
-    modes: intColumn(h, TAG.FILEMODES, n, f),
-    rdevs: intColumn(h, TAG.FILERDEVS, n, f),
-    mtimes: intColumn(h, TAG.FILEMTIMES, n, f),
-    digests: strColumn(h, TAG.FILEDIGESTS, n, f),
-    linktos: strColumn(h, TAG.FILELINKTOS, n, f),
-    flags: intColumn(h, TAG.FILEFLAGS, n, f),
-    users: strColumn(h, TAG.FILEUSERNAME, n, f),
-    groups: strColumn(h, TAG.FILEGROUPNAME, n, f),
-    verifyFlags: intColumn(h, TAG.FILEVERIFYFLAGS, n, f),
-    devices: intColumn(h, TAG.FILEDEVICES, n, f),
-    inodes: intColumn(h, TAG.FILEINODES, n, f),
-    langs: strColumn(h, TAG.FILELANGS, n, f),
+    modes: intColumn(h, TAG.FILEMODES, n),
+    rdevs: intColumn(h, TAG.FILERDEVS, n),
+    mtimes: intColumn(h, TAG.FILEMTIMES, n),
+    digests: strColumn(h, TAG.FILEDIGESTS, n),
+    linktos: strColumn(h, TAG.FILELINKTOS, n),
+    flags: intColumn(h, TAG.FILEFLAGS, n),
+    users: strColumn(h, TAG.FILEUSERNAME, n),
+    groups: strColumn(h, TAG.FILEGROUPNAME, n),
+    verifyFlags: intColumn(h, TAG.FILEVERIFYFLAGS, n),
+    devices: intColumn(h, TAG.FILEDEVICES, n),
+    inodes: intColumn(h, TAG.FILEINODES, n),
+    langs: strColumn(h, TAG.FILELANGS, n),
     ...fileClasses(h, n),
     digestAlgo: h.int(TAG.FILEDIGESTALGO) ?? 1,
   };
 }
 
 function readDeps(h: Header, nameTag: number, flagsTag: number, versionTag: number): RpmDeps {
-  const names = h.strList(nameTag) ?? StringList.empty(0);
-  const n = names.length;
-  return {
-    count: n,
-    names,
-    flags: intColumn(h, flagsTag, n, "dependencies"),
-    versions: strColumn(h, versionTag, n, "dependencies"),
-  };
+  const all = h.strList(nameTag) ?? StringList.empty(0);
+  const n = itemCount(h, all.length, [flagsTag, versionTag]);
+  return { count: n, names: all.head(n), flags: intColumn(h, flagsTag, n), versions: strColumn(h, versionTag, n) };
 }
 
 function readChangelog(h: Header): RpmChangelog {
-  const times = h.ints(TAG.CHANGELOGTIME);
-  const n = times.length;
+  const n = itemCount(h, fits(h, TAG.CHANGELOGTIME) ? h.count(TAG.CHANGELOGTIME) : 0, [TAG.CHANGELOGNAME, TAG.CHANGELOGTEXT]);
   return {
     count: n,
-    times,
-    names: strColumn(h, TAG.CHANGELOGNAME, n, "changelog entries"),
-    texts: strColumn(h, TAG.CHANGELOGTEXT, n, "changelog entries"),
+    times: intColumn(h, TAG.CHANGELOGTIME, n),
+    names: strColumn(h, TAG.CHANGELOGNAME, n),
+    texts: strColumn(h, TAG.CHANGELOGTEXT, n),
   };
 }
 

@@ -34,6 +34,11 @@ export class StringList implements Iterable<Uint8Array> {
     return new StringList(data, bounds, items.length);
   }
 
+  /** The first `n` strings (this list when it is not longer). */
+  head(n: number): StringList {
+    return n >= this.length ? this : new StringList(this.data, this.bounds.subarray(0, 2 * n), n);
+  }
+
   get(i: number): Uint8Array {
     return this.data.subarray(this.bounds[2 * i], this.bounds[2 * i + 1]);
   }

@@ -79,7 +79,7 @@ describe("cold load of a snapshot", () => {
       expect(row.description).toBe(hexOf(o.description as string));
       expect(row.license).toBe(hexOf(o.license as string));
       expect(row.url).toBe(hexOf(o.url as string));
-      expect(BigInt(row.pkg_size as bigint)).toBe(BigInt((o.size as number | null) ?? (o.longsize as number | null) ?? 0));
+      expect(BigInt(row.pkg_size as bigint)).toBe(BigInt((o.size as number | null) ?? 0));
       expect(row.pkg_disttag).toBe((o.disttag as string | null) ?? "");
       expect(row.pkg_buildhost).toBe(o.buildhost as string);
       expect(row.pkg_sourcepackage).toBe(e.name.endsWith(".src.rpm") ? 1 : 0);

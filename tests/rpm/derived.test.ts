@@ -125,29 +125,34 @@ describe("changelog (§1.6.5)", () => {
   });
 });
 
-describe("file class (§1.6.6 with the §8.1 fix)", () => {
+describe("file class (§1.4.5 librpm FILECLASS, §1.6.6 mapping, §8.1 fix)", () => {
   const DIR = 0o040755;
   const REG = 0o100644;
   const LNK = 0o120777;
-  test("no class dictionary → file, whatever the mode (reference semantics)", () => {
-    expect(fileClass(EMPTY, DIR, false)).toBe("file");
-    expect(fileClass(EMPTY, LNK, false)).toBe("file");
+  test("no class string (no dictionary, empty or out-of-range entry) → librpm's class from the mode", () => {
+    expect(fileClass(EMPTY, DIR)).toBe("directory");
+    expect(fileClass(EMPTY, LNK)).toBe("symlink");
+    expect(fileClass(EMPTY, REG)).toBe("file");
+    expect(fileClass(EMPTY, 0o060660)).toBe("block");
+    expect(fileClass(EMPTY, 0o020666)).toBe("char");
+    expect(fileClass(EMPTY, 0o010644)).toBe("fifo");
+    expect(fileClass(EMPTY, 0o140755)).toBe("socket");
   });
   test("known libmagic prefixes", () => {
-    expect(fileClass(utf8("directory"), DIR, true)).toBe("directory");
-    expect(fileClass(utf8("symbolic link to `x'"), LNK, true)).toBe("symlink");
-    expect(fileClass(utf8("socket"), 0o140755, true)).toBe("socket");
-    expect(fileClass(utf8("character special (1/3)"), 0o020644, true)).toBe("char");
-    expect(fileClass(utf8("block special"), 0o060644, true)).toBe("block");
-    expect(fileClass(utf8("fifo (named pipe)"), 0o010644, true)).toBe("fifo");
-    expect(fileClass(utf8("file"), REG, true)).toBe("file");
+    expect(fileClass(utf8("directory"), DIR)).toBe("directory");
+    expect(fileClass(utf8("symbolic link to `x'"), LNK)).toBe("symlink");
+    expect(fileClass(utf8("socket"), 0o140755)).toBe("socket");
+    expect(fileClass(utf8("character special (1/3)"), 0o020644)).toBe("char");
+    expect(fileClass(utf8("block special"), 0o060644)).toBe("block");
+    expect(fileClass(utf8("fifo (named pipe)"), 0o010644)).toBe("fifo");
+    expect(fileClass(utf8("file"), REG)).toBe("file");
   });
   test("other class strings (libmagic descriptions, empty entries) → from the mode, never ''", () => {
-    expect(fileClass(utf8("ELF 64-bit LSB pie executable, x86-64"), REG, true)).toBe("file");
-    expect(fileClass(utf8("ASCII text"), REG, true)).toBe("file");
-    expect(fileClass(EMPTY, DIR, true)).toBe("directory");
-    expect(fileClass(EMPTY, LNK, true)).toBe("symlink");
-    expect(fileClass(utf8("weird"), 0o010600, true)).toBe("fifo");
+    expect(fileClass(utf8("ELF 64-bit LSB pie executable, x86-64"), REG)).toBe("file");
+    expect(fileClass(utf8("ASCII text"), REG)).toBe("file");
+    expect(fileClass(EMPTY, DIR)).toBe("directory");
+    expect(fileClass(EMPTY, LNK)).toBe("symlink");
+    expect(fileClass(utf8("weird"), 0o010600)).toBe("fifo");
   });
   test("classFromMode covers every file type", () => {
     expect([0o040000, 0o120000, 0o140000, 0o020000, 0o060000, 0o010000, 0o100000].map(classFromMode)).toEqual([

@@ -6,6 +6,8 @@ Run with Debian's /usr/bin/python3 (python3-rpm). Modes:
   oracle.py --list FILE...     same for apt header lists (uncompressed): {"headers": [...]}
   oracle.py --payload FILE...  the payload archive: regular files with content
                                {"path", "ok", "entries": [[name, mode, size, sha256, mtime], ...]}
+  oracle.py --verdict FILE...  does librpm read the package? ts.hdrFromFdno with its default checks
+                               (header digests, structure), signatures off: {"path", "ok", "error"}
   oracle.py --bench N FILE...  read the same fields of the files N times in total; print
                                {"packages": n, "seconds": s} (no JSON per package)
 Strings are librpm's bytes (surrogateescape) shown as UTF-8 with \\xNN for invalid bytes.
@@ -153,6 +155,18 @@ def main(argv):
                 if done >= n:
                     break
         print(json.dumps({"packages": done, "seconds": time.perf_counter() - start}))
+        return
+    if argv and argv[0] == "--verdict":
+        rpm.setVerbosity(rpm.RPMLOG_EMERG)
+        t = rpm.TransactionSet()
+        t.setVSFlags(rpm._RPMVSF_NOSIGNATURES)
+        for p in argv[1:]:
+            try:
+                read(t, p)
+                d = {"path": p, "ok": True}
+            except Exception as e:
+                d = {"path": p, "ok": False, "error": str(e)}
+            sys.stdout.write(json.dumps(d) + "\n")
         return
     if argv and argv[0] == "--list":
         # apt tags (1000000+) are unknown to python3-rpm ("invalid type for tag"): not compared here

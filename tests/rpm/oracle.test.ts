@@ -15,12 +15,7 @@ const canRun = hasCorpus && oracleAvailable();
  * Known, deliberate differences from librpm 4.18 (file suffix → fields that differ, and why).
  * Everything else must be identical.
  */
-const KNOWN: Record<string, { fields: string[]; why: string }> = {
-  "rpm-org/RPMS/hello-1.0-1.x86_64.rpm-v3": {
-    fields: ["provides.names", "provides.flags", "provides.versions"],
-    why: "librpm 4.18 adds the legacy self-provide 'hello = 1.0-1' although the header already has it; we add it only when missing",
-  },
-};
+const KNOWN: Record<string, { fields: string[]; why: string }> = {};
 
 function check(files: string[], label: (f: string) => string, known: typeof KNOWN): void {
   const oracle = runOracle(files);
