@@ -5,13 +5,20 @@
  * SIGTERM/SIGINT: stop taking messages, let running ones finish within daemon.shutdown_grace,
  * requeue the rest, exit 0. A second signal skips the grace. SIGHUP: read and check the
  * configuration again; on an error keep the running one (and log why); otherwise restart the
- * services whose settings changed.
+ * services whose settings changed, and move the metrics endpoint when its address changed.
+ *
+ * Metrics ([daemon] metrics_listen): src/daemon/metrics-server.ts serves what status() returns plus
+ * live database/broker checks and queue depths. An address that cannot be bound is one error line
+ * (also in the status file); the daemon runs on without metrics until a reload binds it.
  */
+import { deadQueueName, delayQueueName } from "../amqp";
 import { loadConfig, secretsOf, type Config } from "../config";
 import { openDb } from "../db";
 import { logger, setupLogging, type Logger } from "../log";
 import { VERSION } from "../version";
 import { DbProvider, type OpenDb } from "./db-provider";
+import { ScheduleSuccess } from "./metrics";
+import { MetricsServer, type QueueRef } from "./metrics-server";
 import { Notifier } from "./notifier";
 import { ServiceRunner } from "./runner";
 import { REGISTRY } from "./services";
@@ -45,6 +52,9 @@ export class Daemon {
   private statusPending: ReturnType<typeof setTimeout> | undefined;
   private stopping: Promise<void> | undefined;
   private reloading: Promise<boolean> | undefined;
+  private metrics: { server: MetricsServer; listen: string } | undefined;
+  private metricsState: DaemonStatus["metrics"];
+  private readonly scheduleSuccess = new ScheduleSuccess();
   private doneResolve!: () => void;
   /** Resolves when the daemon has stopped. */
   readonly done: Promise<void>;
@@ -71,6 +81,7 @@ export class Daemon {
     await this.db.healthy();
     this.notifier.start();
     for (const s of this.settings.services) this.startRunner(s);
+    await this.applyMetrics();
     this.state = "running";
     this.statusTimer = setInterval(() => this.writeStatusNow(), this.settings.statusIntervalMs);
     const wd = watchdogIntervalMs(this.opts.env ?? process.env);
@@ -148,6 +159,7 @@ export class Daemon {
     }
     await Promise.all(stops);
     for (const s of settings.services) if (!this.runners.has(s.name)) this.startRunner(s, replaced.get(s.name));
+    await this.applyMetrics();
     clearInterval(this.statusTimer);
     this.statusTimer = setInterval(() => this.writeStatusNow(), this.settings.statusIntervalMs);
     this.state = "running";
@@ -177,6 +189,8 @@ export class Daemon {
     this.writeStatusNow();
     await Promise.all([...this.runners.values()].map((r) => r.stop(this.settings.shutdownGraceMs)));
     await this.notifier.stop();
+    await this.stopMetrics();
+    this.metricsState = undefined;
     clearInterval(this.statusTimer);
     clearInterval(this.watchdogTimer);
     clearTimeout(this.statusPending);
@@ -223,8 +237,55 @@ export class Daemon {
       status_interval_ms: this.settings.statusIntervalMs,
       database: this.db.state,
       notifier: this.notifier.stats(),
-      services: [...this.runners.values()].map((r) => r.status()),
+      services: this.scheduleSuccess.observe([...this.runners.values()].map((r) => r.status())),
+      metrics: this.metricsState,
     };
+  }
+
+  /** The queues of the running services, for the metrics' depths. */
+  private queueRefs(): QueueRef[] {
+    return this.settings.services.flatMap((s) => {
+      const q = s.topology.queue;
+      const delays = [...new Set(s.retryDelaysMs)].sort((a, b) => a - b);
+      return [
+        { service: s.name, queue: q, kind: "main" as const },
+        { service: s.name, queue: deadQueueName(q), kind: "dead" as const },
+        ...delays.map((ms) => ({ service: s.name, queue: delayQueueName(q, ms), kind: "delay" as const })),
+      ];
+    });
+  }
+
+  /** Starts, moves or stops the metrics endpoint to match the settings. */
+  private async applyMetrics(): Promise<void> {
+    const want = this.settings.metrics;
+    if (this.metrics && want && this.metrics.listen === want.text) return;
+    await this.stopMetrics();
+    this.metricsState = undefined;
+    if (!want) return;
+    const server = new MetricsServer(
+      {
+        status: () => this.status(),
+        queues: () => this.queueRefs(),
+        broker: () => this.settings.broker,
+        databaseUp: () => (this.state === "stopped" ? Promise.resolve(false) : this.db.healthy()),
+      },
+      this.log.child("metrics"),
+    );
+    const r = server.listen(want);
+    if (r.error) {
+      this.metricsState = { listen: want.text, error: r.error };
+      this.log.error(`metrics: ${r.error}; the daemon runs without metrics until a reload (SIGHUP) can bind [daemon] metrics_listen`, { metrics_listen: want.text });
+      return;
+    }
+    this.metrics = { server, listen: want.text };
+    this.metricsState = { listen: want.text, url: r.url };
+    this.log.info("serving metrics", { url: r.url });
+  }
+
+  private async stopMetrics(): Promise<void> {
+    const m = this.metrics;
+    this.metrics = undefined;
+    if (m) await m.server.stop();
   }
 
   private summary(): string {
