@@ -267,7 +267,12 @@ export class Daemon {
         status: () => this.status(),
         queues: () => this.queueRefs(),
         broker: () => this.settings.broker,
-        databaseUp: () => (this.state === "stopped" ? Promise.resolve(false) : this.db.healthy()),
+        // not DbProvider.healthy(): a failed check there closes the handle under running loads
+        databaseUp: async () => {
+          if (this.state === "stopped") return false;
+          await (await this.db.get()).query("SELECT 1");
+          return true;
+        },
       },
       this.log.child("metrics"),
     );
