@@ -211,8 +211,9 @@ describe.skipIf(!BROKER_UP)("metrics endpoint (daemon in this process)", () => {
     await d.daemon.stop();
   });
 
-  test("broker unreachable: metrics are still served with broker_up 0 and no queue depths", async () => {
-    const d = await startDaemon({ daemon: 'metrics_listen = "127.0.0.1:0"\n', brokerPort: freePort(), waitRunning: false });
+  test("broker unreachable: metrics are still served (here on IPv6 loopback) with broker_up 0 and no queue depths", async () => {
+    const d = await startDaemon({ daemon: 'metrics_listen = "[::1]:0"\n', brokerPort: freePort(), waitRunning: false });
+    expect(d.url()).toMatch(/^http:\/\/\[::1\]:\d+\/metrics$/);
     const { text, p } = await scrape(d.url());
     expectPromtoolOk(text);
     expect(valueOf(p, "altrepodb_broker_up")).toBe(0);
