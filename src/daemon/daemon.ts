@@ -11,14 +11,13 @@
  * live database/broker checks and queue depths. An address that cannot be bound is one error line
  * (also in the status file); the daemon runs on without metrics until a reload binds it.
  */
-import { deadQueueName, delayQueueName } from "../amqp";
 import { loadConfig, secretsOf, type Config } from "../config";
 import { openDb } from "../db";
 import { logger, setupLogging, type Logger } from "../log";
 import { VERSION } from "../version";
 import { DbProvider, type OpenDb } from "./db-provider";
 import { ScheduleSuccess } from "./metrics";
-import { MetricsServer, type QueueRef } from "./metrics-server";
+import { MetricsEndpoint, queuesOf } from "./metrics-server";
 import { Notifier } from "./notifier";
 import { ServiceRunner } from "./runner";
 import { REGISTRY } from "./services";
@@ -52,8 +51,7 @@ export class Daemon {
   private statusPending: ReturnType<typeof setTimeout> | undefined;
   private stopping: Promise<void> | undefined;
   private reloading: Promise<boolean> | undefined;
-  private metrics: { server: MetricsServer; listen: string } | undefined;
-  private metricsState: DaemonStatus["metrics"];
+  private readonly metrics: MetricsEndpoint;
   private readonly scheduleSuccess = new ScheduleSuccess();
   private doneResolve!: () => void;
   /** Resolves when the daemon has stopped. */
@@ -68,6 +66,20 @@ export class Daemon {
     this.db = new DbProvider(opts.openDb ?? (() => openDb(this.config.database)), this.log.child("db"));
     this.notifier = new Notifier(this.settings.notifier, this.settings.broker, this.log.child("notifier"));
     this.done = new Promise((resolve) => (this.doneResolve = resolve));
+    this.metrics = new MetricsEndpoint(
+      {
+        status: () => this.status(),
+        queues: () => queuesOf(this.settings.services),
+        broker: () => this.settings.broker,
+        // not DbProvider.healthy(): a failed check there closes the handle under running loads
+        databaseUp: async () => {
+          if (this.state === "stopped") return false;
+          await (await this.db.get()).query("SELECT 1");
+          return true;
+        },
+      },
+      this.log.child("metrics"),
+    );
   }
 
   get statusFile(): string {
@@ -81,7 +93,7 @@ export class Daemon {
     await this.db.healthy();
     this.notifier.start();
     for (const s of this.settings.services) this.startRunner(s);
-    await this.applyMetrics();
+    await this.metrics.apply(this.settings.metrics);
     this.state = "running";
     this.statusTimer = setInterval(() => this.writeStatusNow(), this.settings.statusIntervalMs);
     const wd = watchdogIntervalMs(this.opts.env ?? process.env);
@@ -159,7 +171,7 @@ export class Daemon {
     }
     await Promise.all(stops);
     for (const s of settings.services) if (!this.runners.has(s.name)) this.startRunner(s, replaced.get(s.name));
-    await this.applyMetrics();
+    await this.metrics.apply(this.settings.metrics);
     clearInterval(this.statusTimer);
     this.statusTimer = setInterval(() => this.writeStatusNow(), this.settings.statusIntervalMs);
     this.state = "running";
@@ -189,8 +201,7 @@ export class Daemon {
     this.writeStatusNow();
     await Promise.all([...this.runners.values()].map((r) => r.stop(this.settings.shutdownGraceMs)));
     await this.notifier.stop();
-    await this.stopMetrics();
-    this.metricsState = undefined;
+    await this.metrics.stop();
     clearInterval(this.statusTimer);
     clearInterval(this.watchdogTimer);
     clearTimeout(this.statusPending);
@@ -238,59 +249,8 @@ export class Daemon {
       database: this.db.state,
       notifier: this.notifier.stats(),
       services: this.scheduleSuccess.observe([...this.runners.values()].map((r) => r.status())),
-      metrics: this.metricsState,
+      metrics: this.metrics.state,
     };
-  }
-
-  /** The queues of the running services, for the metrics' depths. */
-  private queueRefs(): QueueRef[] {
-    return this.settings.services.flatMap((s) => {
-      const q = s.topology.queue;
-      const delays = [...new Set(s.retryDelaysMs)].sort((a, b) => a - b);
-      return [
-        { service: s.name, queue: q, kind: "main" as const },
-        { service: s.name, queue: deadQueueName(q), kind: "dead" as const },
-        ...delays.map((ms) => ({ service: s.name, queue: delayQueueName(q, ms), kind: "delay" as const })),
-      ];
-    });
-  }
-
-  /** Starts, moves or stops the metrics endpoint to match the settings. */
-  private async applyMetrics(): Promise<void> {
-    const want = this.settings.metrics;
-    if (this.metrics && want && this.metrics.listen === want.text) return;
-    await this.stopMetrics();
-    this.metricsState = undefined;
-    if (!want) return;
-    const server = new MetricsServer(
-      {
-        status: () => this.status(),
-        queues: () => this.queueRefs(),
-        broker: () => this.settings.broker,
-        // not DbProvider.healthy(): a failed check there closes the handle under running loads
-        databaseUp: async () => {
-          if (this.state === "stopped") return false;
-          await (await this.db.get()).query("SELECT 1");
-          return true;
-        },
-      },
-      this.log.child("metrics"),
-    );
-    const r = server.listen(want);
-    if (r.error) {
-      this.metricsState = { listen: want.text, error: r.error };
-      this.log.error(`metrics: ${r.error}; the daemon runs without metrics until a reload (SIGHUP) can bind [daemon] metrics_listen`, { metrics_listen: want.text });
-      return;
-    }
-    this.metrics = { server, listen: want.text };
-    this.metricsState = { listen: want.text, url: r.url };
-    this.log.info("serving metrics", { url: r.url });
-  }
-
-  private async stopMetrics(): Promise<void> {
-    const m = this.metrics;
-    this.metrics = undefined;
-    if (m) await m.server.stop();
   }
 
   private summary(): string {

@@ -12,7 +12,9 @@ import { isIP } from "node:net";
 import type { ChannelModel } from "amqplib";
 import { connectBroker, queueDepths, type BrokerOptions, type QueueDepth } from "../amqp";
 import type { Logger } from "../log";
+import { deadQueueName, delayQueueName } from "../amqp";
 import { CONTENT_TYPE, renderMetrics, type QueueKind, type QueueSample } from "./metrics";
+import type { ServiceSettings } from "./settings";
 import type { DaemonStatus } from "./status";
 
 const DB_CHECK_MS = 3000;
@@ -52,6 +54,19 @@ export interface QueueRef {
   service: string;
   queue: string;
   kind: QueueKind;
+}
+
+/** Every queue of the services: main, dead letters, one per retry delay. */
+export function queuesOf(services: readonly ServiceSettings[]): QueueRef[] {
+  return services.flatMap((s) => {
+    const q = s.topology.queue;
+    const delays = [...new Set(s.retryDelaysMs)].sort((a, b) => a - b);
+    return [
+      { service: s.name, queue: q, kind: "main" as const },
+      { service: s.name, queue: deadQueueName(q), kind: "dead" as const },
+      ...delays.map((ms) => ({ service: s.name, queue: delayQueueName(q, ms), kind: "delay" as const })),
+    ];
+  });
 }
 
 /** What a scrape reads from the daemon. */
@@ -192,5 +207,41 @@ export class MetricsServer {
     if (s) await s.stop(true);
     await Promise.allSettled([...this.scrapes]);
     await this.probe.close();
+  }
+}
+
+/** The daemon's endpoint: started, moved or stopped to match [daemon] metrics_listen. */
+export class MetricsEndpoint {
+  private current: { server: MetricsServer; listen: string } | undefined;
+  /** For the status file: the URL served, or why the address is not served. */
+  state: DaemonStatus["metrics"];
+
+  constructor(
+    private readonly source: MetricsSource,
+    private readonly log: Logger,
+  ) {}
+
+  /** An address that cannot be bound is one error line and `state.error`; nothing is thrown. */
+  async apply(want: ListenAddress | undefined): Promise<void> {
+    if (this.current && want && this.current.listen === want.text) return;
+    await this.stop();
+    if (!want) return;
+    const server = new MetricsServer(this.source, this.log);
+    const r = server.listen(want);
+    if (r.error) {
+      this.state = { listen: want.text, error: r.error };
+      this.log.error(`metrics: ${r.error}; the daemon runs without metrics until a reload (SIGHUP) can bind [daemon] metrics_listen`, { metrics_listen: want.text });
+      return;
+    }
+    this.current = { server, listen: want.text };
+    this.state = { listen: want.text, url: r.url };
+    this.log.info("serving metrics", { url: r.url });
+  }
+
+  async stop(): Promise<void> {
+    const c = this.current;
+    this.current = undefined;
+    this.state = undefined;
+    if (c) await c.server.stop();
   }
 }
