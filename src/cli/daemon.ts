@@ -90,6 +90,7 @@ const status = defineCommand({
         out.push(`database: ${st.database.healthy === false ? `UNAVAILABLE (${st.database.error ?? "?"})` : st.database.healthy ? "ok" : "not used yet"}`);
         const n = st.notifier;
         out.push(`notifier: ${n.enabled ? `${n.connected ? "connected" : "not connected"}, ${n.pending} waiting, ${n.published} published, ${n.dropped} dropped` : "off"}`);
+        if (st.metrics) out.push(`metrics: ${st.metrics.url ?? `NOT SERVED (${st.metrics.error ?? "?"})`}`);
       } else out.push(`daemon: NOT RUNNING (${reason})`);
       if (q.error && !args["no-broker"]) out.push(`queue depths unknown: ${q.error}`);
       process.stdout.write(out.join("\n") + "\n\n");

@@ -100,6 +100,10 @@ export const DaemonSchema = v.strictObject({
   restart_delay: v.optional(positiveSeconds, 1),
   restart_delay_max: v.optional(positiveSeconds, 300),
   flush_buffers: v.optional(v.boolean(), true),
+  /** Serve Prometheus metrics on HOST:PORT ("127.0.0.1:9469"); empty: off. */
+  metrics_listen: v.optional(v.string(), ""),
+  /** Allow a metrics_listen address that is not loopback (the endpoint has no authentication). */
+  metrics_allow_remote: v.optional(v.boolean(), false),
 });
 
 /** One [services.<name>] table: the name picks the service module (repo, task, …). */

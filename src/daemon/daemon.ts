@@ -5,13 +5,19 @@
  * SIGTERM/SIGINT: stop taking messages, let running ones finish within daemon.shutdown_grace,
  * requeue the rest, exit 0. A second signal skips the grace. SIGHUP: read and check the
  * configuration again; on an error keep the running one (and log why); otherwise restart the
- * services whose settings changed.
+ * services whose settings changed, and move the metrics endpoint when its address changed.
+ *
+ * Metrics ([daemon] metrics_listen): src/daemon/metrics-server.ts serves what status() returns plus
+ * live database/broker checks and queue depths. An address that cannot be bound is one error line
+ * (also in the status file); the daemon runs on without metrics until a reload binds it.
  */
 import { loadConfig, secretsOf, type Config } from "../config";
 import { openDb } from "../db";
 import { logger, setupLogging, type Logger } from "../log";
 import { VERSION } from "../version";
 import { DbProvider, type OpenDb } from "./db-provider";
+import { ScheduleSuccess } from "./metrics";
+import { MetricsEndpoint, queuesOf } from "./metrics-server";
 import { Notifier } from "./notifier";
 import { ServiceRunner } from "./runner";
 import { REGISTRY } from "./services";
@@ -45,6 +51,8 @@ export class Daemon {
   private statusPending: ReturnType<typeof setTimeout> | undefined;
   private stopping: Promise<void> | undefined;
   private reloading: Promise<boolean> | undefined;
+  private readonly metrics: MetricsEndpoint;
+  private readonly scheduleSuccess = new ScheduleSuccess();
   private doneResolve!: () => void;
   /** Resolves when the daemon has stopped. */
   readonly done: Promise<void>;
@@ -58,6 +66,20 @@ export class Daemon {
     this.db = new DbProvider(opts.openDb ?? (() => openDb(this.config.database)), this.log.child("db"));
     this.notifier = new Notifier(this.settings.notifier, this.settings.broker, this.log.child("notifier"));
     this.done = new Promise((resolve) => (this.doneResolve = resolve));
+    this.metrics = new MetricsEndpoint(
+      {
+        status: () => this.status(),
+        queues: () => queuesOf(this.settings.services),
+        broker: () => this.settings.broker,
+        // not DbProvider.healthy(): a failed check there closes the handle under running loads
+        databaseUp: async () => {
+          if (this.state === "stopped") return false;
+          await (await this.db.get()).query("SELECT 1");
+          return true;
+        },
+      },
+      this.log.child("metrics"),
+    );
   }
 
   get statusFile(): string {
@@ -71,6 +93,7 @@ export class Daemon {
     await this.db.healthy();
     this.notifier.start();
     for (const s of this.settings.services) this.startRunner(s);
+    await this.metrics.apply(this.settings.metrics);
     this.state = "running";
     this.statusTimer = setInterval(() => this.writeStatusNow(), this.settings.statusIntervalMs);
     const wd = watchdogIntervalMs(this.opts.env ?? process.env);
@@ -148,6 +171,7 @@ export class Daemon {
     }
     await Promise.all(stops);
     for (const s of settings.services) if (!this.runners.has(s.name)) this.startRunner(s, replaced.get(s.name));
+    await this.metrics.apply(this.settings.metrics);
     clearInterval(this.statusTimer);
     this.statusTimer = setInterval(() => this.writeStatusNow(), this.settings.statusIntervalMs);
     this.state = "running";
@@ -177,6 +201,7 @@ export class Daemon {
     this.writeStatusNow();
     await Promise.all([...this.runners.values()].map((r) => r.stop(this.settings.shutdownGraceMs)));
     await this.notifier.stop();
+    await this.metrics.stop();
     clearInterval(this.statusTimer);
     clearInterval(this.watchdogTimer);
     clearTimeout(this.statusPending);
@@ -223,7 +248,8 @@ export class Daemon {
       status_interval_ms: this.settings.statusIntervalMs,
       database: this.db.state,
       notifier: this.notifier.stats(),
-      services: [...this.runners.values()].map((r) => r.status()),
+      services: this.scheduleSuccess.observe([...this.runners.values()].map((r) => r.status())),
+      metrics: this.metrics.state,
     };
   }
 

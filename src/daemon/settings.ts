@@ -10,6 +10,7 @@ import * as v from "valibot";
 import { ConfigError, expandHome, type Config } from "../config";
 import { locateKey } from "../config/locate";
 import type { BrokerOptions, ServiceTopology } from "../amqp";
+import { isLoopback, parseListen, type ListenAddress } from "./metrics-server";
 import { issueText, validatePayload } from "./payload";
 import { parseSchedule, type Schedule } from "./schedule";
 import type { ServiceModule } from "./types";
@@ -65,6 +66,8 @@ export interface DaemonSettings {
   restartDelayMs: number;
   restartDelayMaxMs: number;
   flushBuffers: boolean;
+  /** [daemon] metrics_listen; undefined: no metrics endpoint. */
+  metrics?: ListenAddress;
   notifier: NotifierSettings;
   /** Enabled services only. */
   services: ServiceSettings[];
@@ -117,6 +120,17 @@ export function resolveDaemonSettings(config: Config, registry: Registry, env: R
   };
   if (config.amqp.reconnectDelayMs > config.amqp.reconnectDelayMaxMs) fail(["amqp", "reconnect_delay"], "must not exceed reconnect_delay_max");
   if (d.restart_delay > d.restart_delay_max) fail(["daemon", "restart_delay"], "must not exceed restart_delay_max");
+  let metrics: ListenAddress | undefined;
+  if (d.metrics_listen.trim() !== "") {
+    try {
+      metrics = parseListen(d.metrics_listen.trim());
+    } catch (e) {
+      fail(["daemon", "metrics_listen"], (e as Error).message);
+    }
+    if (!isLoopback(metrics!.host) && !d.metrics_allow_remote) {
+      fail(["daemon", "metrics_listen"], `${metrics!.host} is not a loopback address; the metrics endpoint has no authentication: set metrics_allow_remote = true to serve it there`);
+    }
+  }
 
   const services: ServiceSettings[] = [];
   for (const [name, s] of Object.entries(file.services)) {
@@ -194,6 +208,7 @@ export function resolveDaemonSettings(config: Config, registry: Registry, env: R
     restartDelayMs: d.restart_delay * 1000,
     restartDelayMaxMs: d.restart_delay_max * 1000,
     flushBuffers: d.flush_buffers,
+    metrics,
     notifier,
     services,
   };

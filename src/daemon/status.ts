@@ -20,7 +20,8 @@ export interface ServiceStatus {
   restarts: number;
   last_error?: { message: string; at: string; routing_key?: string };
   last_done_at?: string;
-  schedule?: { spec: string; next_run?: string; last_run?: string; last_result?: string; running: boolean };
+  /** last_success: start of the last successful run (kept by the daemon across runs and reloads). */
+  schedule?: { spec: string; next_run?: string; last_run?: string; last_result?: string; last_success?: string; running: boolean };
 }
 
 export interface DaemonStatus {
@@ -34,6 +35,8 @@ export interface DaemonStatus {
   database: { healthy?: boolean; error?: string };
   notifier: { enabled: boolean; connected: boolean; pending: number; published: number; dropped: number; last_error?: string };
   services: ServiceStatus[];
+  /** The Prometheus endpoint, when [daemon] metrics_listen is set: its URL, or why it is not served. */
+  metrics?: { listen: string; url?: string; error?: string };
 }
 
 export function writeStatus(path: string, status: DaemonStatus): void {
