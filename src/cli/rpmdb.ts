@@ -30,32 +30,39 @@ async function dumpRpmdb(path: string, json: boolean): Promise<void> {
   const db = openRpmdb(path);
   let failed = 0;
   let printed = 0;
+  const out: string[] = [];
+  let size = 0;
+  // awaited: the process exits right after the last record (with code 1 too), and output still
+  // buffered for a pipe would be lost
+  const flush = async () => {
+    if (out.length) await write(process.stdout, out.join(""));
+    out.length = 0;
+    size = 0;
+  };
   try {
-    const out: string[] = [];
-    let size = 0;
-    const flush = () => {
-      if (out.length) process.stdout.write(out.join(""));
-      out.length = 0;
-      size = 0;
-    };
     for await (const r of db.records()) {
       if (!r.package) {
         failed++;
         if (json) out.push(`${JSON.stringify({ path: db.path, key: r.key, where: r.where, error: r.error?.message, code: r.error?.code })}\n`);
-        flush();
-        process.stderr.write(`${r.error?.message}\n`);
+        await flush();
+        await write(process.stderr, `${r.error?.message}\n`);
         continue;
       }
       const line = show(db.path, r as RpmdbRecord & { package: RpmPackage }, json, printed++ === 0);
       out.push(line);
       size += line.length;
-      if (size > 1 << 20) flush();
+      if (size > 1 << 20) await flush();
     }
-    flush();
   } finally {
+    // what was read before a structural error is still printed
+    await flush();
     db.close();
   }
   if (failed) throw new RunFailed(`${failed} of ${db.count} packages in ${db.path} could not be read`);
+}
+
+function write(stream: NodeJS.WriteStream, s: string): Promise<void> {
+  return new Promise((res, rej) => stream.write(s, (e) => (e ? rej(e) : res())));
 }
 
 /** The printed form of a package record. */
