@@ -26,7 +26,8 @@ export interface Blob {
 
 const RPM_FLAGS = ["--justdb", "--nodeps", "--noscripts", "--notriggers", "--nosignature", "--nodigest", "--ignorearch", "--ignoreos", "--replacepkgs", "--replacefiles"];
 
-function corpusRpms(): string[] {
+/** The binary packages of the real-file corpus. */
+export function corpusRpms(): string[] {
   return (readdirSync(CORPUS_RPM, { recursive: true }) as string[])
     .map((f) => join(CORPUS_RPM, f))
     .filter((f) => f.includes(".rpm") && !f.includes(".src.rpm") && statSync(f).isFile())

@@ -7,9 +7,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { copyFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { text } from "../../src/rpm/index.ts";
+import { type DumpedPackage, dumpPackage, readPackage, text } from "../../src/rpm/index.ts";
 import { openRpmdb, readRpmdb, type RpmdbRecord } from "../../src/rpmdb/index.ts";
-import { type Blob, CORPUS_RPMDB, expectedList, hasDbLoad, hasRpm, installedDb, installedHeaders, librpmList, scratchDir, writeBdb } from "./_fixtures.ts";
+import { type Blob, CORPUS_RPMDB, corpusRpms, expectedList, hasDbLoad, hasRpm, installedDb, installedHeaders, librpmList, scratchDir, writeBdb } from "./_fixtures.ts";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
@@ -105,6 +105,31 @@ describe.skipIf(!hasDbLoad || !hasRpm)("Berkeley DB written by db5.3_load from r
       if (v.opts.pageSize === 65536) expect(r.records.some((x) => !x.where.includes("overflow"))).toBe(true);
     }, 120_000);
   }
+
+  test("an installed header dumps like its .rpm file: the same pkg_hash, files, dependencies and changelog", async () => {
+    const fromFiles = new Map<string, DumpedPackage>();
+    for (const f of corpusRpms()) {
+      try {
+        const d = dumpPackage(readPackage(f));
+        fromFiles.set(`${d.name} ${d.sha1header} ${d.sigmd5}`, d);
+      } catch {
+        // unreadable corpus files are not installed either
+      }
+    }
+    const file = writeBdb(scratch(), blobs.map((b) => b.blob));
+    let n = 0;
+    for await (const r of readRpmdb(file)) {
+      const d = dumpPackage(r.package!);
+      const o = fromFiles.get(`${d.name} ${d.sha1header} ${d.sigmd5}`);
+      expect(o).toBeDefined();
+      n++;
+      // install-time differences only: the file's own path/size, and tags librpm adds on install
+      for (const k of ["pkg_hash", "name", "epoch", "version", "release", "arch", "buildtime", "sha1header", "sigmd5", "files", "provides", "changelog"]) {
+        expect(d[k]).toEqual(o![k]);
+      }
+    }
+    expect(n).toBe(blobs.length);
+  });
 
   test("hash version 8 (Berkeley DB 4.4/4.5) reads like version 9", async () => {
     const file = writeBdb(scratch(), blobs.map((b) => b.blob));
