@@ -30,39 +30,34 @@ async function dumpRpmdb(path: string, json: boolean): Promise<void> {
   const db = openRpmdb(path);
   let failed = 0;
   let printed = 0;
-  const out: string[] = [];
-  let size = 0;
-  // awaited: the process exits right after the last record (with code 1 too), and output still
-  // buffered for a pipe would be lost
-  const flush = async () => {
-    if (out.length) await write(process.stdout, out.join(""));
-    out.length = 0;
-    size = 0;
-  };
   try {
     for await (const r of db.records()) {
       if (!r.package) {
         failed++;
-        if (json) out.push(`${JSON.stringify({ path: db.path, key: r.key, where: r.where, error: r.error?.message, code: r.error?.code })}\n`);
-        await flush();
-        await write(process.stderr, `${r.error?.message}\n`);
+        if (json) await print(process.stdout, `${JSON.stringify({ path: db.path, key: r.key, where: r.where, error: r.error?.message, code: r.error?.code })}\n`);
+        await print(process.stderr, `${r.error?.message}\n`);
         continue;
       }
-      const line = show(db.path, r as RpmdbRecord & { package: RpmPackage }, json, printed++ === 0);
-      out.push(line);
-      size += line.length;
-      if (size > 1 << 20) await flush();
+      await print(process.stdout, show(db.path, r as RpmdbRecord & { package: RpmPackage }, json, printed++ === 0));
     }
   } finally {
-    // what was read before a structural error is still printed
-    await flush();
+    // everything written so far reaches the reader (also before a structural error), before
+    // the process exits
+    await flushed(process.stdout);
     db.close();
   }
   if (failed) throw new RunFailed(`${failed} of ${db.count} packages in ${db.path} could not be read`);
 }
 
-function write(stream: NodeJS.WriteStream, s: string): Promise<void> {
-  return new Promise((res, rej) => stream.write(s, (e) => (e ? rej(e) : res())));
+/** Write, waiting only when the stream asks for it (a slow reader: bounded memory). */
+function print(stream: NodeJS.WriteStream, s: string): Promise<void> | undefined {
+  if (stream.write(s)) return undefined;
+  return new Promise((res) => stream.once("drain", res));
+}
+
+/** Resolves when everything written before has been handed to the OS. */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((res, rej) => stream.write("", (e) => (e ? rej(e) : res())));
 }
 
 /** The printed form of a package record. */

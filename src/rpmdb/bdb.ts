@@ -39,6 +39,9 @@ const CHKSUM_EXTRA = 6; // PG_CHKSUM: 2 unused + 4 checksum bytes
 const DBMETA_CHKSUM = 0x01;
 const DB_HASH_DUP = 0x01;
 const DB_HASH_SUBDB = 0x02;
+/** Bytes of the read-ahead window, and pages read ahead while walking bucket chains. */
+const WINDOW = 1 << 20;
+const BUCKET_AHEAD = 8;
 /** librpm refuses headers over 256 MiB; a record cannot be larger. */
 const MAX_RECORD = 0x10000000 + 65536 * 16 + 8;
 
@@ -67,8 +70,13 @@ export class BdbPackages {
   private readonly dataStart: number;
   private readonly items: Item[] = [];
   private readonly bucketPages: Uint8Array;
-  private readonly page: Uint8Array;
-  private readonly view: DataView;
+  /** Read-ahead window of whole pages (overflow chains are mostly contiguous: one read each). */
+  private readonly win: Uint8Array;
+  private winStart = 0;
+  private winCount = 0;
+  /** The current page: a view into the window. */
+  private page: Uint8Array;
+  private view: DataView;
 
   constructor(private readonly src: FileSource) {
     const path = src.path;
@@ -100,8 +108,9 @@ export class BdbPackages {
     const spares: number[] = [];
     for (let i = 0; i < 32; i++) spares.push(u32(96 + 4 * i));
 
-    this.page = new Uint8Array(ps);
-    this.view = new DataView(this.page.buffer);
+    this.win = new Uint8Array(Math.max(ps, WINDOW));
+    this.page = this.win.subarray(0, ps);
+    this.view = new DataView(this.win.buffer, 0, ps);
     this.bucketPages = new Uint8Array(this.lastPgno + 1);
     this.bucketPages[0] = 1;
     for (let b = 0; b <= maxBucket; b++) this.readBucket(b, b + spares[log2ceil(b + 1)]);
@@ -119,14 +128,26 @@ export class BdbPackages {
     return this.view.getUint32(o, this.littleEndian);
   }
 
-  /** Read page `pg` into this.page; false for a never-written (all-zero) page. */
-  private load(pg: number, what: string): boolean {
+  /**
+   * Make page `pg` the current page, reading it with up to `ahead` - 1 following pages when it is
+   * not in the window. False for a never-written (all-zero) page.
+   */
+  private load(pg: number, what: string, ahead = 1): boolean {
     const path = this.src.path;
+    const ps = this.pageSize;
     if (pg > this.lastPgno) throw new RpmdbError("corrupt", `${what} points to page ${pg}, beyond the last page ${this.lastPgno}`, path, `page ${pg}`);
-    const n = this.src.readAt(this.page, pg * this.pageSize);
-    if (n < this.pageSize) {
-      throw new RpmdbError("truncated", `file of ${this.src.size} bytes ends inside page ${pg} (${what})`, path, `page ${pg}`);
+    if (pg < this.winStart || pg >= this.winStart + this.winCount) {
+      const count = Math.max(1, Math.min(ahead, this.win.length / ps, this.lastPgno + 1 - pg));
+      const n = this.src.readAt(this.win.subarray(0, count * ps), pg * ps);
+      this.winStart = pg;
+      this.winCount = Math.floor(n / ps);
+      if (this.winCount === 0) {
+        throw new RpmdbError("truncated", `file of ${this.src.size} bytes ends inside page ${pg} (${what})`, path, `page ${pg}`);
+      }
     }
+    const at = (pg - this.winStart) * ps;
+    this.page = this.win.subarray(at, at + ps);
+    this.view = new DataView(this.win.buffer, this.win.byteOffset + at, ps);
     if (this.page[25] === 0 && this.u32(8) === 0 && this.page.every((b) => b === 0)) return false;
     if (this.u32(8) !== pg) throw new RpmdbError("corrupt", `page header says page ${this.u32(8)} (${what})`, path, `page ${pg}`);
     return true;
@@ -139,7 +160,7 @@ export class BdbPackages {
     let what = `bucket ${bucket}`;
     while (pg !== 0) {
       if (this.bucketPages[pg]) throw new RpmdbError("loop", `the page chain of bucket ${bucket} comes back to page ${pg}`, path, `page ${pg}`);
-      if (!this.load(pg, what)) {
+      if (!this.load(pg, what, BUCKET_AHEAD)) {
         if (pg !== first) throw new RpmdbError("corrupt", `empty (all-zero) page in the chain of bucket ${bucket}`, path, `page ${pg}`);
         return;
       }
@@ -190,14 +211,16 @@ export class BdbPackages {
       this.load(item.page, `key ${item.key}`);
       return this.page.slice(item.off, item.off + item.len);
     }
-    const out = new Uint8Array(item.len);
+    // not zero-filled: every byte is written below, or the chain is an error
+    const out = Buffer.allocUnsafe(item.len);
     let filled = 0;
     let pg = item.ovfl;
     let what = `overflow chain of key ${item.key}`;
+    const pages = Math.ceil(item.len / (this.pageSize - this.dataStart));
     while (pg !== 0) {
       if (visited[pg]) throw new RpmdbError("loop", `the overflow chain of key ${item.key} comes back to page ${pg}, already read`, path, `page ${pg}`);
       visited[pg] = 1;
-      if (!this.load(pg, what)) throw new RpmdbError("corrupt", `empty (all-zero) page in the overflow chain of key ${item.key}`, path, `page ${pg}`);
+      if (!this.load(pg, what, pages)) throw new RpmdbError("corrupt", `empty (all-zero) page in the overflow chain of key ${item.key}`, path, `page ${pg}`);
       if (this.page[25] !== P_OVERFLOW) throw new RpmdbError("corrupt", `page in the overflow chain of key ${item.key} has type ${this.page[25]}, expected ${P_OVERFLOW}`, path, `page ${pg}`);
       const n = this.u16(22);
       if (this.dataStart + n > this.pageSize) throw new RpmdbError("corrupt", `overflow page claims ${n} bytes`, path, `page ${pg}`);
