@@ -92,6 +92,19 @@ describe.skipIf(!hasDbLoad || !hasRpm)("Berkeley DB", () => {
     expect(r.err).toMatch(/page \d+: file of \d+ bytes ends inside page/);
   });
 
+  test("the last page is read too: a file one page short is an error naming that page", async () => {
+    for (const pageSize of [512, 4096, 65536]) {
+      const file = writeBdb(scratch(), blobs, { pageSize });
+      const { list } = pages(file);
+      const last = list.length - 1;
+      expect(list[last].type === 7 || list[last].type === 13).toBe(true); // a data page, not free space
+      truncateSync(file, last * pageSize);
+      const e = await failure(file);
+      expect(e.code).toBe("truncated");
+      expect(e.message).toContain(`page ${last}`);
+    }
+  });
+
   test("a page loop in a bucket chain is an error, not a hang", async () => {
     const file = writeBdb(scratch(), blobs, { pageSize: 512, bigEndian: true });
     const { list } = pages(file);
