@@ -156,6 +156,7 @@ export class BdbPackages {
   private readBucket(bucket: number, first: number): void {
     const path = this.src.path;
     const ps = this.pageSize;
+    if (first === 0 || first > this.lastPgno) throw new RpmdbError("corrupt", `bucket ${bucket} maps to page ${first} (spares table)`, path, "page 0");
     let pg = first;
     let what = `bucket ${bucket}`;
     while (pg !== 0) {

@@ -193,6 +193,16 @@ describe.skipIf(!hasDbLoad || !hasRpm)("Berkeley DB", () => {
     expect(e.message).toContain(`counts ${blobs.length + 2} records but the hash buckets hold ${blobs.length + 1}`);
   });
 
+  test("a spares table that maps a bucket outside the file", async () => {
+    const file = writeBdb(scratch(), blobs);
+    const bytes = new Uint8Array(readFileSync(file));
+    new DataView(bytes.buffer).setUint32(96, 1_000_000, true); // spares[0]: bucket 0 → page 1,000,000
+    writeFileSync(file, bytes);
+    const e = await failure(file);
+    expect(e.code).toBe("corrupt");
+    expect(e.message).toContain("bucket 0 maps to page 1000000");
+  });
+
   test("an unsupported hash version and an encrypted database are named as such", async () => {
     const file = writeBdb(scratch(), blobs.slice(0, 3));
     const bytes = new Uint8Array(readFileSync(file));
