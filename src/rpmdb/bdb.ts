@@ -1,5 +1,5 @@
 /**
- * Berkeley DB hash `Packages` (rpm ≤ 4.15, ALT, RHEL ≤ 8): hash versions 8 and 9, either byte
+ * Berkeley DB hash `Packages` (rpm ≤ 4.15, ALT, RHEL ≤ 8): hash versions 8 to 10, either byte
  * order, with or without page checksums, values on the bucket page itself or in overflow pages.
  *
  * Layout (Berkeley DB's db_page.h / hash.h):
@@ -89,8 +89,8 @@ export class BdbPackages {
     const le = this.littleEndian;
     const u32 = (o: number) => mv.getUint32(o, le);
     this.version = u32(16);
-    if (this.version !== 8 && this.version !== 9) {
-      throw new RpmdbError("format", `Berkeley DB hash version ${this.version} is not supported (8 and 9 are: Berkeley DB 4.4 to 6)`, path, "page 0");
+    if (this.version < 8 || this.version > 10) {
+      throw new RpmdbError("format", `Berkeley DB hash version ${this.version} is not supported (8 to 10 are: Berkeley DB 4.4 to 6, as librpm's bdb_ro)`, path, "page 0");
     }
     this.pageSize = u32(20);
     const ps = this.pageSize;

@@ -131,13 +131,15 @@ describe.skipIf(!hasDbLoad || !hasRpm)("Berkeley DB written by db5.3_load from r
     expect(n).toBe(blobs.length);
   });
 
-  test("hash version 8 (Berkeley DB 4.4/4.5) reads like version 9", async () => {
-    const file = writeBdb(scratch(), blobs.map((b) => b.blob));
-    const bytes = new Uint8Array(await Bun.file(file).arrayBuffer());
-    new DataView(bytes.buffer).setUint32(16, 8, true);
-    writeFileSync(file, bytes);
-    const r = await ours(file);
-    expect(r.lines).toEqual(librpmList(file, "bdb_ro"));
+  test("hash versions 8 (Berkeley DB 4.4/4.5) and 10 (6.x) read like version 9, as librpm reads them", async () => {
+    for (const version of [8, 10]) {
+      const file = writeBdb(scratch(), blobs.map((b) => b.blob));
+      const bytes = new Uint8Array(await Bun.file(file).arrayBuffer());
+      new DataView(bytes.buffer).setUint32(16, version, true);
+      writeFileSync(file, bytes);
+      const r = await ours(file);
+      expect(r.lines).toEqual(librpmList(file, "bdb_ro"));
+    }
   });
 
   test("a database without rpm's key-0 counter", async () => {
