@@ -21,7 +21,7 @@
  */
 import { recordOf, type RpmdbRecord } from "./blob.ts";
 import { RpmdbError } from "./errors.ts";
-import type { FileSource } from "./source.ts";
+import type { ByteSource } from "./source.ts";
 
 export const BDB_HASH_MAGIC = 0x061561;
 export const BDB_BTREE_MAGIC = 0x053162;
@@ -78,7 +78,7 @@ export class BdbPackages {
   private page: Uint8Array;
   private view: DataView;
 
-  constructor(private readonly src: FileSource) {
+  constructor(private readonly src: ByteSource) {
     const path = src.path;
     const meta = new Uint8Array(512);
     if (src.readAt(meta, 0) < 512) throw new RpmdbError("truncated", `file of ${src.size} bytes is shorter than a Berkeley DB meta page`, path, "page 0");

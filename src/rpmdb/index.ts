@@ -15,12 +15,13 @@ import { BDB_BTREE_MAGIC, BDB_HASH_MAGIC, BdbPackages } from "./bdb.ts";
 import type { RpmdbRecord } from "./blob.ts";
 import { RpmdbError } from "./errors.ts";
 import { NDB_MAGIC, NdbPackages } from "./ndb.ts";
-import { FileSource, readMagic } from "./source.ts";
+import { type ByteSource, FileSource, readMagic } from "./source.ts";
 import { SQLITE_MAGIC, SqlitePackages } from "./sqlite.ts";
 
 export { RpmdbError, isRpmdbError } from "./errors.ts";
 export type { RpmdbErrorCode } from "./errors.ts";
 export type { RpmdbRecord } from "./blob.ts";
+export type { ByteSource } from "./source.ts";
 
 export type RpmdbFormat = "bdb" | "ndb" | "sqlite";
 
@@ -100,6 +101,27 @@ export function openRpmdb(path: string): Rpmdb {
     src.close();
     throw e;
   }
+}
+
+/**
+ * Open a database from bytes that are not a file of their own (a file inside an image, read by
+ * the image readers). The caller keeps and closes the source. Berkeley DB and NDB are read page by
+ * page; an sqlite database is copied into a private temporary file first (SQLite reads files).
+ */
+export function openRpmdbSource(src: ByteSource): Rpmdb {
+  const head = new Uint8Array(Math.min(16, src.size));
+  src.readAt(head, 0);
+  const format = detectFormat(head);
+  if (format === "sqlite") {
+    const db = new SqlitePackages(src.path, src);
+    return wrap(src.path, format, db.count, () => db.records(), () => db.close());
+  }
+  if (format === "bdb" || format === "ndb") {
+    const db = format === "bdb" ? new BdbPackages(src) : new NdbPackages(src);
+    return wrap(src.path, format, db.count, () => db.records(), () => {});
+  }
+  if (isBtree(head)) throw new RpmdbError("format", "a Berkeley DB btree file (an rpm index such as Name or Basenames), not the Packages database", src.path);
+  throw new RpmdbError("format", "not an rpm database (no Berkeley DB hash, NDB or SQLite magic)", src.path);
 }
 
 function wrap(path: string, format: RpmdbFormat, count: number, records: () => Generator<RpmdbRecord>, close: () => void): Rpmdb {

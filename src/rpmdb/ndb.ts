@@ -14,7 +14,7 @@
  */
 import { recordOf, type RpmdbRecord } from "./blob.ts";
 import { RpmdbError } from "./errors.ts";
-import type { FileSource } from "./source.ts";
+import type { ByteSource } from "./source.ts";
 
 const fourcc = (s: string) => s.charCodeAt(0) | (s.charCodeAt(1) << 8) | (s.charCodeAt(2) << 16) | ((s.charCodeAt(3) << 24) >>> 0);
 export const NDB_MAGIC = fourcc("RpmP") >>> 0;
@@ -42,7 +42,7 @@ export class NdbPackages {
   readonly count: number;
   private readonly slots: Slot[] = [];
 
-  constructor(private readonly src: FileSource) {
+  constructor(private readonly src: ByteSource) {
     const path = src.path;
     const head = new Uint8Array(32);
     if (src.readAt(head, 0) < 32) throw new RpmdbError("truncated", `file of ${src.size} bytes is shorter than the NDB header`, path, "header");

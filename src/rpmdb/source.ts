@@ -5,7 +5,19 @@
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { RpmdbError } from "./errors.ts";
 
-export class FileSource {
+/**
+ * Random access to the bytes of a database: a file here; the image readers (ISO, squashfs, ext4
+ * inside a disk image) can hand their own implementation to openRpmdbSource without extracting.
+ */
+export interface ByteSource {
+  /** Name used in messages. */
+  readonly path: string;
+  readonly size: number;
+  /** Fill `dst` from byte `pos`; fewer bytes than dst.length only at the end of the data. */
+  readAt(dst: Uint8Array, pos: number): number;
+}
+
+export class FileSource implements ByteSource {
   readonly size: number;
   private fd: number;
 

@@ -6,18 +6,36 @@
  * no lock and creates no -wal, -shm or -journal file next to it. An immutable open ignores a
  * write-ahead log, so when a non-empty `<db>-wal` exists (a database copied from a running system)
  * the database and its log are copied into a private temporary directory and read from there.
+ * A database that is not a file of its own (inside an image) is copied there too.
  */
 import { constants, Database, type Statement } from "bun:sqlite";
-import { copyFileSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { closeSync, copyFileSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { recordOf, type RpmdbRecord } from "./blob.ts";
 import { RpmdbError } from "./errors.ts";
+import type { ByteSource } from "./source.ts";
 
 export const SQLITE_MAGIC = "SQLite format 3\0";
 
 function uri(path: string): string {
   return `file:${encodeURI(resolve(path)).replaceAll("?", "%3F").replaceAll("#", "%23")}?immutable=1`;
+}
+
+/** Copy a source into a new file, 1 MiB at a time. */
+function copySource(src: ByteSource, file: string): void {
+  const fd = openSync(file, "wx", 0o600);
+  try {
+    const buf = new Uint8Array(1 << 20);
+    for (let pos = 0; pos < src.size; ) {
+      const n = src.readAt(buf.subarray(0, Math.min(buf.length, src.size - pos)), pos);
+      if (n === 0) throw new RpmdbError("truncated", `read ${pos} of the ${src.size} bytes announced`, src.path);
+      writeSync(fd, buf, 0, n);
+      pos += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function nonEmpty(path: string): boolean {
@@ -34,9 +52,21 @@ export class SqlitePackages {
   private db: Database;
   private tmp: string | null = null;
 
-  constructor(readonly path: string) {
+  /**
+   * `source`: the database is not a file of its own (a file inside an image): it is copied into a
+   * private temporary file, read from there and deleted on close. `path` then only names it.
+   */
+  constructor(
+    readonly path: string,
+    source?: ByteSource,
+  ) {
     try {
-      if (nonEmpty(`${path}-wal`)) {
+      if (source) {
+        this.tmp = mkdtempSync(join(tmpdir(), "altrepodb-rpmdb-"));
+        const copy = join(this.tmp, "rpmdb.sqlite");
+        copySource(source, copy);
+        this.db = new Database(copy, { readonly: false, create: false });
+      } else if (nonEmpty(`${path}-wal`)) {
         this.tmp = mkdtempSync(join(tmpdir(), "altrepodb-rpmdb-"));
         const copy = join(this.tmp, "rpmdb.sqlite");
         copyFileSync(path, copy);
