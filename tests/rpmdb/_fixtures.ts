@@ -104,7 +104,12 @@ export function librpmList(file: string, backend: "bdb_ro" | "sqlite"): string[]
   const dir = scratchDir("rpmdb-oracle");
   copyFileSync(file, join(dir, backend === "sqlite" ? "rpmdb.sqlite" : "Packages"));
   if (existsSync(`${file}-wal`)) copyFileSync(`${file}-wal`, join(dir, "rpmdb.sqlite-wal"));
-  const r = runSync(["rpm", "--dbpath", dir, "--define", `_db_backend ${backend}`, "-qa", "--qf", QF]);
+  let r;
+  try {
+    r = runSync(["rpm", "--dbpath", dir, "--define", `_db_backend ${backend}`, "-qa", "--qf", QF]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   return new TextDecoder()
     .decode(r.stdout)
     .split("\n")
