@@ -24,7 +24,7 @@ describe("altrepodb rpmdb dump", () => {
     }
     expect(lines.map((l) => l.key)).toEqual([1, 2, 3]);
     expect((lines[1].files as unknown[]).length).toBeGreaterThan(0);
-  });
+  }, 120_000);
 
   test("every database of the corpus: the packages of expected.tsv", () => {
     for (const name of ["bdb-el8-libuuid", "ndb-sle15-bci", "sqlite-rpm-org"]) {
@@ -34,7 +34,7 @@ describe("altrepodb rpmdb dump", () => {
       const got = jsonLines(r.out).map((l) => [l.name, l.epoch ?? 0, l.version, l.release, l.arch, l.sha1header].join("\t"));
       expect(got.sort()).toEqual(expectedList(dir).sort());
     }
-  });
+  }, 120_000);
 
   test("readable form, one block per package", () => {
     const r = run("rpmdb", "dump", join(CORPUS_RPMDB, "bdb-el8-libuuid", "Packages"));
@@ -42,19 +42,19 @@ describe("altrepodb rpmdb dump", () => {
     expect(r.out).toMatch(/^== .*Packages #1$/m);
     expect(r.out).toMatch(/^name:\s+libuuid$/m);
     expect(r.out).toMatch(/^files \(\d+\):$/m);
-  });
+  }, 120_000);
 
   test("usage: no path, two paths → exit 2", () => {
     expect(run("rpmdb", "dump").code).toBe(2);
     const two = run("rpmdb", "dump", join(CORPUS_RPMDB, "bdb-el8-libuuid"), join(CORPUS_RPMDB, "ndb-sle15-bci"));
     expect(two.code).toBe(2);
     expect(two.err).toContain("takes one database");
-  });
+  }, 120_000);
 
   test("a missing path: one line naming it, exit 1", () => {
     const r = run("rpmdb", "dump", "/nonexistent/var/lib/rpm");
     expect(r.code).toBe(1);
     expect(r.err.trim().split("\n")).toHaveLength(1);
     expect(r.err).toContain("/nonexistent/var/lib/rpm: cannot open");
-  });
+  }, 120_000);
 });

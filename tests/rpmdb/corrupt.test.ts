@@ -90,7 +90,7 @@ describe.skipIf(!hasDbLoad || !hasRpm)("Berkeley DB", () => {
     expect(r.code).toBe(1);
     expect(r.err).toContain(file);
     expect(r.err).toMatch(/page \d+: file of \d+ bytes ends inside page/);
-  });
+  }, 120_000);
 
   test("the last page is read too: a file one page short is an error naming that page", async () => {
     for (const pageSize of [512, 4096, 65536]) {
@@ -103,7 +103,7 @@ describe.skipIf(!hasDbLoad || !hasRpm)("Berkeley DB", () => {
       expect(e.code).toBe("truncated");
       expect(e.message).toContain(`page ${last}`);
     }
-  });
+  }, 120_000);
 
   test("a page loop in a bucket chain is an error, not a hang", async () => {
     const file = writeBdb(scratch(), blobs, { pageSize: 512, bigEndian: true });
@@ -114,14 +114,14 @@ describe.skipIf(!hasDbLoad || !hasRpm)("Berkeley DB", () => {
     const e = await failure(file);
     expect(e.code).toBe("loop");
     expect(e.message).toContain(`comes back to page ${first!.pgno}`);
-  });
+  }, 120_000);
 
   test("a page that points to itself", async () => {
     const file = writeBdb(scratch(), blobs);
     const hash = pages(file).list.find((p) => p.type === 13)!;
     setNext(file, hash.pgno, hash.pgno);
     expect((await failure(file)).code).toBe("loop");
-  });
+  }, 120_000);
 
   test("a loop in an overflow chain is an error, not a hang", async () => {
     const file = writeBdb(scratch(), blobs, { pageSize: 512 });
@@ -131,7 +131,7 @@ describe.skipIf(!hasDbLoad || !hasRpm)("Berkeley DB", () => {
     const e = await failure(file);
     expect(e.code).toBe("loop");
     expect(e.message).toMatch(/overflow chain of key \d+ comes back to page/);
-  });
+  }, 120_000);
 
   test("an overflow chain cut short, and one that runs into a non-overflow page", async () => {
     const file = writeBdb(scratch(), blobs, { pageSize: 512 });
@@ -142,7 +142,7 @@ describe.skipIf(!hasDbLoad || !hasRpm)("Berkeley DB", () => {
     const hash = list.find((p) => p.type === 13)!;
     setNext(file, a.pgno, hash.pgno);
     expect((await failure(file)).code).toMatch(/corrupt|loop/);
-  });
+  }, 120_000);
 
   test("a corrupt page header names the page", async () => {
     const file = writeBdb(scratch(), blobs);
@@ -154,7 +154,7 @@ describe.skipIf(!hasDbLoad || !hasRpm)("Berkeley DB", () => {
     expect(e.code).toBe("corrupt");
     expect(e.message).toContain(`page ${hash.pgno}: `);
     expect(e.message).toContain("type 99");
-  });
+  }, 120_000);
 
   test("a value that is not an RPM header: that record fails, every other one is read, exit 1", async () => {
     for (const pageSize of [4096, 65536]) {
@@ -180,7 +180,7 @@ describe.skipIf(!hasDbLoad || !hasRpm)("Berkeley DB", () => {
       expect(lines.filter((l) => l.error).map((l) => l.key).sort((a, b) => a - b)).toEqual([6, 10]);
       expect(cli.err).toContain(`2 of ${bad.length} packages in ${file} could not be read`);
     }
-  });
+  }, 120_000);
 
   test("a record count that disagrees with the meta page is an error, not a short list", async () => {
     const file = writeBdb(scratch(), blobs);
@@ -191,7 +191,7 @@ describe.skipIf(!hasDbLoad || !hasRpm)("Berkeley DB", () => {
     const e = await failure(file);
     expect(e.code).toBe("count");
     expect(e.message).toContain(`counts ${blobs.length + 2} records but the hash buckets hold ${blobs.length + 1}`);
-  });
+  }, 120_000);
 
   test("a spares table that maps a bucket outside the file", async () => {
     const file = writeBdb(scratch(), blobs);
@@ -201,7 +201,7 @@ describe.skipIf(!hasDbLoad || !hasRpm)("Berkeley DB", () => {
     const e = await failure(file);
     expect(e.code).toBe("corrupt");
     expect(e.message).toContain("bucket 0 maps to page 1000000");
-  });
+  }, 120_000);
 
   test("an unsupported hash version and an encrypted database are named as such", async () => {
     const file = writeBdb(scratch(), blobs.slice(0, 3));
@@ -213,7 +213,7 @@ describe.skipIf(!hasDbLoad || !hasRpm)("Berkeley DB", () => {
     bytes[24] = 1;
     writeFileSync(file, bytes);
     expect((await failure(file)).message).toContain("encrypted");
-  });
+  }, 120_000);
 });
 
 describe("NDB", () => {
@@ -231,7 +231,7 @@ describe("NDB", () => {
     writeFileSync(f, b);
     const e = await failure(f);
     expect(e.message).toContain("slot 5: bad slot magic");
-  });
+  }, 120_000);
 
   test("a damaged blob fails its adler32", async () => {
     const f = copy();
@@ -243,7 +243,7 @@ describe("NDB", () => {
     const e = await failure(f);
     expect(e.code).toBe("corrupt");
     expect(e.message).toMatch(/slot 2: blob of package index \d+ at byte \d+: adler32/);
-  });
+  }, 120_000);
 
   test("a truncated file", async () => {
     const f = copy();
@@ -251,7 +251,7 @@ describe("NDB", () => {
     const e = await failure(f);
     expect(e.code).toBe("truncated");
     expect(e.message).toMatch(/slot \d+: blob of package index \d+ .* runs past the end/);
-  });
+  }, 120_000);
 });
 
 describe("sqlite", () => {
@@ -263,7 +263,7 @@ describe("sqlite", () => {
     const before = readdirSync(dir).sort();
     expect((await readAll(dir)).records.length).toBe(3);
     expect(readdirSync(dir).sort()).toEqual(before);
-  });
+  }, 120_000);
 
   test("a non-empty write-ahead log is read from a private copy; the user's directory is untouched", async () => {
     const dir = scratch();
@@ -284,7 +284,7 @@ describe("sqlite", () => {
     const r = await readAll(dir);
     expect(r.records.map((x) => x.key)).toEqual([1, 2, 3, 9]);
     expect(readdirSync(dir).sort()).toEqual(before);
-  });
+  }, 120_000);
 
   test("a truncated sqlite file is an error naming the file", async () => {
     const f = join(scratch(), "rpmdb.sqlite");
@@ -293,7 +293,7 @@ describe("sqlite", () => {
     const e = await failure(f);
     expect(e.message).toContain(f);
     expect(e.message).toContain("sqlite");
-  });
+  }, 120_000);
 
   test("an sqlite file without a Packages table", async () => {
     const f = join(scratch(), "other.sqlite");
@@ -302,7 +302,7 @@ describe("sqlite", () => {
     d.exec("CREATE TABLE t (x)");
     d.close();
     expect((await failure(f)).message).toContain("no Packages table");
-  });
+  }, 120_000);
 });
 
 describe("detection", () => {
@@ -323,12 +323,12 @@ describe("detection", () => {
     expect(r.code).toBe(1);
     expect(r.err.trim().split("\n")).toHaveLength(1);
     expect(r.err).toContain(`${join(dir, "junk")}: not an rpm database`);
-  });
+  }, 120_000);
 
   test.skipIf(!hasDbLoad)("a Berkeley DB btree (an index file) is named as such", async () => {
     const dir = scratch();
     writeFileSync(join(dir, "in.txt"), "VERSION=3\nformat=bytevalue\ntype=btree\nHEADER=END\n 61\n 62\nDATA=END\n");
     Bun.spawnSync(["db5.3_load", "-f", join(dir, "in.txt"), join(dir, "Name")]);
     expect((await failure(join(dir, "Name"))).message).toContain("btree");
-  });
+  }, 120_000);
 });

@@ -40,7 +40,7 @@ describe("the real databases of the corpus", () => {
       expect(sorted(r.lines)).toEqual(sorted(expectedList(dir)));
       expect(r.count).toBe(r.lines.length);
       expect(r.format).toBe(name.split("-")[0]);
-    });
+    }, 120_000);
   }
 
   test.skipIf(!hasRpm)("Berkeley DB and sqlite: the same list in the same order as `rpm -qa`", async () => {
@@ -50,7 +50,7 @@ describe("the real databases of the corpus", () => {
     const r = await ours(sq);
     expect(r.lines).toEqual(librpmList(sq, "sqlite"));
     expect(r.lines.some((l) => l.startsWith("gpg-pubkey\t"))).toBe(true);
-  });
+  }, 120_000);
 
   test("readRpmdb opens, yields the header bytes and the parsed package, and closes", async () => {
     const names: string[] = [];
@@ -60,7 +60,7 @@ describe("the real databases of the corpus", () => {
       names.push(text(r.package!.name));
     }
     expect(names).toEqual(["foo", "hlinktest", "gpg-pubkey"]);
-  });
+  }, 120_000);
 });
 
 describe.skipIf(!hasDbLoad || !hasRpm)("Berkeley DB written by db5.3_load from real installed headers", () => {
@@ -129,7 +129,7 @@ describe.skipIf(!hasDbLoad || !hasRpm)("Berkeley DB written by db5.3_load from r
       }
     }
     expect(n).toBe(blobs.length);
-  });
+  }, 120_000);
 
   test("hash versions 8 (Berkeley DB 4.4/4.5) and 10 (6.x) read like version 9, as librpm reads them", async () => {
     for (const version of [8, 10]) {
@@ -140,14 +140,14 @@ describe.skipIf(!hasDbLoad || !hasRpm)("Berkeley DB written by db5.3_load from r
       const r = await ours(file);
       expect(r.lines).toEqual(librpmList(file, "bdb_ro"));
     }
-  });
+  }, 120_000);
 
   test("a database without rpm's key-0 counter", async () => {
     const file = writeBdb(scratch(), blobs.map((b) => b.blob), { counter: false });
     const r = await ours(file);
     expect(r.count).toBe(blobs.length);
     expect(r.lines).toEqual(librpmList(file, "bdb_ro"));
-  });
+  }, 120_000);
 
   test("an installed sqlite database equals librpm, and a directory with both formats opens the sqlite one", async () => {
     const dir = scratch();
@@ -156,5 +156,5 @@ describe.skipIf(!hasDbLoad || !hasRpm)("Berkeley DB written by db5.3_load from r
     const r = await ours(dir);
     expect(r.format).toBe("sqlite");
     expect(r.lines).toEqual(librpmList(join(dir, "rpmdb.sqlite"), "sqlite"));
-  });
+  }, 120_000);
 });

@@ -49,7 +49,7 @@ describe("openRpmdbSource", () => {
       expect(db.path).toBe(`mem:${path}`);
       expect(await keysAndShas(db)).toEqual(await keysAndShas(openRpmdb(path)));
       expect(src.reads).toBeGreaterThan(0);
-    });
+    }, 120_000);
   }
 
   test.skipIf(!hasRpm)("an sqlite database in WAL mode (as rpm writes it) read from memory", async () => {
@@ -61,10 +61,10 @@ describe("openRpmdbSource", () => {
     expect(temps()).toBe(before); // the private copy is gone after close
     expect(a.length).toBeGreaterThan(30);
     expect(a).toEqual(await keysAndShas(openRpmdb(path)));
-  });
+  }, 120_000);
 
   test("not a database", () => {
     const src = { path: "mem:junk", size: 100, readAt: (d: Uint8Array) => (d.fill(7), d.length) };
     expect(() => openRpmdbSource(src)).toThrow("mem:junk: not an rpm database");
-  });
+  }, 120_000);
 });
