@@ -111,7 +111,8 @@ export class BdbPackages {
     this.win = new Uint8Array(Math.max(ps, WINDOW));
     this.page = this.win.subarray(0, ps);
     this.view = new DataView(this.win.buffer, 0, ps);
-    this.bucketPages = new Uint8Array(this.lastPgno + 1);
+    // one flag per page that can exist: a corrupt last_pgno must not size this from the meta page
+    this.bucketPages = new Uint8Array(Math.min(this.lastPgno, Math.ceil(src.size / ps)) + 1);
     this.bucketPages[0] = 1;
     for (let b = 0; b <= maxBucket; b++) this.readBucket(b, b + spares[log2ceil(b + 1)]);
     if (this.items.length !== this.nelem) {
@@ -192,7 +193,7 @@ export class BdbPackages {
           if (dlen < 12) throw new RpmdbError("corrupt", `off-page item of key ${key} is ${dlen} bytes, expected 12`, path, `page ${pg}`);
           const ovfl = this.u32(doff + 4);
           const tlen = this.u32(doff + 8);
-          if (ovfl === 0 || tlen > MAX_RECORD) throw new RpmdbError("corrupt", `off-page item of key ${key} points to page ${ovfl} with ${tlen} bytes`, path, `page ${pg}`);
+          if (ovfl === 0 || tlen > MAX_RECORD || tlen > this.src.size) throw new RpmdbError("corrupt", `off-page item of key ${key} points to page ${ovfl} with ${tlen} bytes`, path, `page ${pg}`);
           this.items.push({ key, page: pg, off: 0, len: tlen, ovfl });
         } else if (dtype === H_DUPLICATE || dtype === H_OFFDUP) {
           throw new RpmdbError("format", `key ${key} has duplicate values, which rpm's Packages never uses`, path, `page ${pg}`);

@@ -203,6 +203,39 @@ describe.skipIf(!hasDbLoad || !hasRpm)("Berkeley DB", () => {
     expect(e.message).toContain("bucket 0 maps to page 1000000");
   }, 120_000);
 
+  test("absurd sizes in the meta page and in an off-page item: errors, no huge allocation", async () => {
+    const file = writeBdb(scratch(), blobs, { pageSize: 512 });
+    const orig = new Uint8Array(readFileSync(file));
+    const bytes = orig.slice();
+    new DataView(bytes.buffer).setUint32(32, 0xfffffff0, true); // last_pgno
+    writeFileSync(file, bytes);
+    const r = await readAll(file); // every page that exists is still read
+    expect(r.error).toBeUndefined();
+    expect(r.records.length).toBe(blobs.length);
+    // an off-page item claiming 200 MB
+    const { list, size, le } = pages(file);
+    const b2 = orig.slice();
+    const v = new DataView(b2.buffer);
+    let patched = false;
+    for (const p of list.filter((x) => x.type === 13)) {
+      const base = p.pgno * size;
+      const entries = v.getUint16(base + 20, le);
+      for (let i = 1; i < entries && !patched; i += 2) {
+        const off = v.getUint16(base + 26 + 2 * i, le);
+        if (b2[base + off] === 3) {
+          v.setUint32(base + off + 8, 200_000_000, le);
+          patched = true;
+        }
+      }
+      if (patched) break;
+    }
+    expect(patched).toBe(true);
+    writeFileSync(file, b2);
+    const e = await failure(file);
+    expect(e.code).toBe("corrupt");
+    expect(e.message).toMatch(/off-page item of key \d+ points to page \d+ with 200000000 bytes/);
+  }, 120_000);
+
   test("an unsupported hash version and an encrypted database are named as such", async () => {
     const file = writeBdb(scratch(), blobs.slice(0, 3));
     const bytes = new Uint8Array(readFileSync(file));
