@@ -22,6 +22,7 @@ export const main = defineCommand({
     config: lazy(() => import("./config")),
     repo: lazy(() => import("./repo")),
     rpm: lazy(() => import("./rpm")),
+    rpmdb: lazy(() => import("./rpmdb")),
     task: lazy(() => import("./task")),
     package: lazy(() => import("./package")),
     daemon: lazy(() => import("./daemon")),

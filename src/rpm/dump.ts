@@ -9,7 +9,8 @@ import { RpmError } from "./errors.ts";
 import type { RpmDeps, RpmPackage } from "./model.ts";
 import { readPackage } from "./package.ts";
 import { type AptEntry, readHeaderList } from "./pkglist.ts";
-import { text } from "./text.ts";
+import type { StringList } from "./strings.ts";
+import { isValidUtf8, text } from "./text.ts";
 
 export interface DumpedFile {
   path: string;
@@ -60,33 +61,83 @@ export type DumpedPackage = Record<string, unknown> & {
 
 const texts = (a: Uint8Array[]) => a.map(text);
 
+/**
+ * text() of every string of a column, without a view and a decode per string: the bytes the
+ * column spans are decoded once when they are valid UTF-8 (string-array tags keep their strings
+ * one after the other, NUL-separated; joined file names are back to back). ASCII runs are cut by
+ * byte offsets, other UTF-8 runs of NUL-separated strings are split at the NULs; anything else
+ * falls back to one text() per string. The strings are the same either way.
+ */
+function textColumn(list: StringList, count: number): string[] {
+  if (count === 0) return [];
+  if (list.data.length === 0) return new Array<string>(count).fill("");
+  if (list.length === count) {
+    let lo = list.start(0);
+    let hi = list.end(0);
+    let bytes = 0;
+    let separated = true;
+    for (let i = 0; i < count; i++) {
+      const s = list.start(i);
+      const e = list.end(i);
+      if (s < lo) lo = s;
+      if (e > hi) hi = e;
+      bytes += e - s;
+      if (i > 0 && s !== list.end(i - 1) + 1) separated = false;
+    }
+    if (hi - lo <= 2 * bytes + count) {
+      const run = list.data.subarray(lo, hi);
+      if (isValidUtf8(run)) {
+        const all = decoder.decode(run);
+        if (all.length === run.length) {
+          const out = new Array<string>(count);
+          for (let i = 0; i < count; i++) out[i] = all.slice(list.start(i) - lo, list.end(i) - lo);
+          return out;
+        }
+        if (separated) {
+          const parts = all.split("\0");
+          if (parts.length === count) return parts;
+        }
+      }
+    }
+  }
+  const out = new Array<string>(count);
+  for (let i = 0; i < count; i++) out[i] = text(list.get(i));
+  return out;
+}
+
+const decoder = new TextDecoder("utf-8");
+
 function deps(d: RpmDeps): DumpedDep[] {
   const out: DumpedDep[] = [];
-  for (let i = 0; i < d.count; i++) out.push({ name: text(d.names.get(i)), flags: d.flags[i], version: text(d.versions.get(i)) });
+  const names = textColumn(d.names, d.count);
+  const versions = textColumn(d.versions, d.count);
+  for (let i = 0; i < d.count; i++) out.push({ name: names[i], flags: d.flags[i], version: versions[i] });
   return out;
 }
 
 function files(pkg: RpmPackage): DumpedFile[] {
   const f = pkg.files;
   const classes = fileClasses(pkg);
+  const n = f.count;
+  const [paths, digests, linktos, users, groups, langs, dict] = [f.names, f.digests, f.linktos, f.users, f.groups, f.langs, f.classes].map((l) => textColumn(l, n));
   const out: DumpedFile[] = [];
   for (let i = 0; i < f.count; i++) {
     out.push({
-      path: text(f.names.get(i)),
+      path: paths[i],
       size: f.sizes[i],
       mode: f.modes[i],
       mtime: f.mtimes[i],
-      digest: text(f.digests.get(i)),
-      linkto: text(f.linktos.get(i)),
+      digest: digests[i],
+      linkto: linktos[i],
       flags: f.flags[i],
-      user: text(f.users.get(i)),
-      group: text(f.groups.get(i)),
+      user: users[i],
+      group: groups[i],
       verifyflags: f.verifyFlags[i],
       device: f.devices[i],
       rdev: f.rdevs[i],
       inode: f.inodes[i],
-      lang: text(f.langs.get(i)),
-      classinfo: text(fileClassInfo(f, i)),
+      lang: langs[i],
+      classinfo: dict[i] || text(fileClassInfo(f, i)), // fileClassInfo is the entry itself when it is not empty
       class: classes[i],
     });
   }
@@ -259,8 +310,17 @@ export function isDumpError(d: DumpedPackage | DumpError): d is DumpError {
 const octal = (n: number) => `0${n.toString(8)}`;
 const hex = (n: number) => `0x${n.toString(16)}`;
 
+const dates = new Map<number, string>();
+
 function date(t: number): string {
-  return new Date(t * 1000).toISOString().slice(0, 10);
+  const day = Math.floor(t / 86400);
+  let d = dates.get(day);
+  if (d === undefined) {
+    d = new Date(day * 86400_000).toISOString().slice(0, 10);
+    if (dates.size > 100_000) dates.clear();
+    dates.set(day, d);
+  }
+  return d;
 }
 
 /** Human-readable form of a dumped package (the CLI without --json). */
