@@ -4,7 +4,7 @@
  * values derived independently from the files (tests/task/_task.ts, the Python log oracle).
  */
 import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { rmSync, unlinkSync } from "node:fs";
+import { readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Db } from "../../src/db";
 import { InputError } from "../../src/loaders/errors";
@@ -67,8 +67,15 @@ async function counts(): Promise<Record<string, number>> {
   return out;
 }
 
+interface RowsExpected {
+  /** Whether the state row is there (false: an incomplete load, whose state must not be visible). */
+  state?: boolean;
+  /** Iterations ("<subtask>/<arch>") whose rows are not written (a package of theirs could not be read). */
+  withheld?: string[];
+}
+
 /** Compares every task table's rows for this tree with the independently derived ones. */
-async function expectTaskRows(root: string): Promise<void> {
+async function expectTaskRows(root: string, opts: RowsExpected = {}): Promise<void> {
   const st = expectedStateRow(root);
   const id = st.task_id;
   const states = await q(
@@ -76,7 +83,7 @@ async function expectTaskRows(root: string): Promise<void> {
             task_message, task_version, task_prev, arraySort(task_eventlog_hash) AS task_eventlog_hash
      FROM TaskStates WHERE task_id = ${id} AND task_changed = ${st.task_changed} AND task_state = '${st.task_state}'`,
   );
-  expect(states).toEqual([{ ...st, task_eventlog_hash: st.task_eventlog_hash } as never]);
+  expect(states).toEqual(opts.state === false ? [] : [{ ...st, task_eventlog_hash: st.task_eventlog_hash } as never]);
 
   const tasks = await q(
     `SELECT task_id, subtask_id, task_repo, task_owner, toUInt32(task_changed) AS task_changed, toUInt32(subtask_changed) AS subtask_changed, subtask_deleted,
@@ -86,7 +93,8 @@ async function expectTaskRows(root: string): Promise<void> {
   );
   expect(sorted(tasks)).toEqual(sorted(expectedTaskRows(root)) as never);
 
-  const its = expectedIterationRows(root);
+  const withheld = new Set(opts.withheld ?? []);
+  const its = expectedIterationRows(root).filter((i) => !withheld.has(`${i.row.subtask_id}/${i.row.subtask_arch}`));
   const gotIts = await q<Record<string, unknown>>(
     `SELECT task_id, toUInt32(task_changed) AS task_changed, subtask_id, subtask_arch, toUInt32(titer_ts) AS titer_ts, titer_status, task_try, task_iter,
             titer_srcrpm_hash, titer_pkgs_hash, titer_buildlog_hash, titer_srpmlog_hash, titer_chroot_base, titer_chroot_br
@@ -397,9 +405,10 @@ describe("bad input", () => {
     const notes = r.warnings.map((s) => s.path.slice(t.root.length + 1));
     expect(notes).toContain("info.json");
     expect(notes).toContain("gears/200/nevr");
-    // everything else is there: packages, iterations (missing userid, empty/missing status), logs
+    // everything else is there: packages, iterations (missing userid, empty/missing status), logs;
+    // the state row is not: a task whose state is visible is completely loaded
     expect(r.packages.failed).toBe(0);
-    await expectTaskRows(t.root);
+    await expectTaskRows(t.root, { state: false });
     await expectNoDuplicates();
   });
 
@@ -427,23 +436,87 @@ describe("bad input", () => {
     expect(koi.m).toBe("koi8: \\xf0\\xd2\\xc9\\xd7\\xc5\\xd4");
   });
 
-  test("a truncated RPM in the build results is counted and named, the rest is loaded", async () => {
+  test("a truncated RPM in a first load: named, every good row written, no state row; fixed, a rerun completes the task", async () => {
     const t = await makeTask(join(scratchDir("task"), "340080"), {
       id: 340080,
       state: "TESTED",
       try: 1,
       iter: 1,
-      subtasks: [{ type: "gear", generate: { name: "task-trunc", version: "1.0", subpackages: ["libtask-trunc"] } }],
-      garbage: { truncatedRpm: true },
+      subtasks: [
+        { type: "gear", generate: { name: "task-trunc", version: "1.0", subpackages: ["libtask-trunc"] } },
+        { type: "gear", generate: { name: "task-trunc-ok", version: "1.0" } },
+      ],
     });
+    const bad = t.subtasks[0].rpms.x86_64[0];
+    const good = readFileSync(join(t.root, bad));
+    writeFileSync(join(t.root, bad), good.subarray(0, Math.floor(good.length / 3)));
     const r = await load(t.root);
     expect(r.complete).toBe(false);
     expect(r.packages.failed).toBe(1);
-    expect(r.skipped.length).toBe(1);
-    expect(r.skipped[0].path).toMatch(/build\/100\/x86_64\/rpms\/.*\.rpm$/);
+    expect(r.skipped.map((s) => s.path)).toEqual([join(t.root, bad)]);
     expect(r.packages.parsed).toBe(r.packages.seen - 1);
-    // the iteration row lists the packages that could be read; the state row is written
+    // every good row is there; the iteration with the unreadable file is not written stripped of
+    // it, and the state row (which says "completely loaded") is not written
+    await expectTaskRows(t.root, { state: false, withheld: ["100/x86_64"] });
+    expect(await q("SELECT task_id FROM TaskStates WHERE task_id = 340080")).toEqual([]);
+    expect(r.rows.TaskStates ?? 0).toBe(0);
+    // the file fixed: the rerun writes the rest and the state
+    writeFileSync(join(t.root, bad), good);
+    const again = await load(t.root);
+    expectComplete(again);
+    expect(again.rows.TaskStates).toBe(1);
     await expectTaskRows(t.root);
-    expect((await q("SELECT task_id FROM TaskStates WHERE task_id = 340080")).length).toBe(1);
+    await expectNoDuplicates();
+  });
+
+  test("a reload after an RPM became unreadable keeps the stored iteration rows and state", async () => {
+    const t = await makeTask(join(scratchDir("task"), "340081"), {
+      id: 340081,
+      state: "DONE",
+      try: 1,
+      iter: 1,
+      subtasks: [{ type: "gear", generate: { name: "task-gone", version: "1.0", subpackages: ["libtask-gone"], noarchSubpackages: ["task-gone-doc"] } }],
+    });
+    expectComplete(await load(t.root));
+    const iterations = async () => q("SELECT * FROM TaskIterations WHERE task_id = 340081 ORDER BY subtask_id, subtask_arch");
+    const stored = await iterations();
+    const rpms = t.subtasks[0].rpms.x86_64;
+    // a noarch binary truncated (its digest is computed from the file, so it is read again)
+    const noarch = rpms.find((f) => f.includes(".noarch.rpm"))!;
+    const bytes = readFileSync(join(t.root, noarch));
+    writeFileSync(join(t.root, noarch), bytes.subarray(0, 200));
+    const r = await load(t.root);
+    expect(r.complete).toBe(false);
+    expect(r.skipped.map((s) => s.path)).toEqual([join(t.root, noarch)]);
+    expect(r.rows.TaskIterations ?? 0).toBe(0);
+    expect(await iterations()).toEqual(stored);
+    expect((await q("SELECT task_id FROM TaskStates WHERE task_id = 340081")).length).toBe(1);
+    await expectNoDuplicates();
+  });
+
+  test("an unreadable source package: its binaries are not stored with pkg_srcrpm_hash 0", async () => {
+    const t = await makeTask(join(scratchDir("task"), "340082"), {
+      id: 340082,
+      state: "TESTED",
+      try: 1,
+      iter: 1,
+      subtasks: [{ type: "gear", generate: { name: "task-nosrc", version: "1.0" } }],
+    });
+    const src = t.subtasks[0].srpm!;
+    const good = readFileSync(join(t.root, src));
+    writeFileSync(join(t.root, src), good.subarray(0, 300));
+    const r = await load(t.root);
+    expect(r.complete).toBe(false);
+    const why = r.skipped.map((s) => `${s.path.slice(t.root.length + 1)}: ${s.error}`);
+    expect(why.some((w) => w.startsWith(`${src}: `))).toBe(true);
+    for (const b of t.subtasks[0].rpms.x86_64) expect(why).toContain(`${b}: not loaded: its source package ${src} could not be read`);
+    const bins = t.subtasks[0].rpms.x86_64.map((b) => pkgHashOf(join(t.root, b)));
+    expect(await q(`SELECT pkg_hash FROM Packages WHERE pkg_hash IN (${bins.join(",")})`)).toEqual([]);
+    writeFileSync(join(t.root, src), good);
+    expectComplete(await load(t.root));
+    await expectTaskRows(t.root);
+    const [bad] = await q<{ n: bigint }>(`SELECT count() AS n FROM Packages WHERE pkg_hash IN (${bins.join(",")}) AND pkg_srcrpm_hash != ${pkgHashOf(join(t.root, src))}`);
+    expect(Number(bad.n)).toBe(0);
+    await expectNoDuplicates();
   });
 });
