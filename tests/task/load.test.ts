@@ -320,6 +320,36 @@ describe("reload rules", () => {
     await expectNoDuplicates();
   });
 
+  test("a first log line longer than max_query_size (256 KiB) loads, reloads and is replaced like any other", async () => {
+    const t = await makeTask(join(scratchDir("task"), "340036"), { id: 340036, state: "TESTED", try: 1, iter: 1, subtasks: [{ type: "gear", generate: { name: "task-wide", version: "1.0" } }] });
+    const { statSync, utimesSync, writeFileSync } = await import("node:fs");
+    // first lines of 400 KiB (with quotes and backslashes, which SQL text would have to escape)
+    const wide = "x'\\ ".repeat(100 * 1024);
+    for (const [rel, first] of [
+      ["build/100/x86_64/log", `[00:00:01] ${wide}`],
+      ["logs/events.1.1.log", `2024-Mar-01 12:00:00 :: ${wide}`],
+    ]) {
+      const p = join(t.root, rel);
+      const m = statSync(p).mtime;
+      writeFileSync(p, `${first}\n${readFileSync(p, "latin1")}`, "latin1");
+      utimesSync(p, m, m);
+    }
+    expectComplete(await load(t.root));
+    await expectTaskRows(t.root);
+    const again = await load(t.root);
+    expectComplete(again);
+    expect(again.rows.TaskLogs ?? 0).toBe(0);
+    // written by an earlier loader (no journal entry): found by its first line and replaced
+    const build = expectedLogs(t.root).find((l) => l.path === "build/100/x86_64/log")!;
+    await db.command(`DELETE FROM altrepodb_task_logs WHERE tlog_hash = ${build.hash}`);
+    await db.command(`INSERT INTO TaskLogs SELECT tlog_hash, tlog_line, tlog_ts + 1, tlog_message FROM TaskLogs WHERE tlog_hash = ${build.hash}`);
+    const r = await load(t.root);
+    expectComplete(r);
+    expect(r.logs.find((l) => l.path === build.path)?.action).toBe("rewritten");
+    await expectTaskRows(t.root);
+    await expectNoDuplicates();
+  });
+
   test("a task in state NEW loads without logs when the caller asks so (daemon)", async () => {
     const t = await makeTask(join(scratchDir("task"), "340040"), { id: 340040, state: "NEW", subtasks: [{ type: "gear", generate: { name: "task-new", version: "1.0" } }, { type: "delete", package: "old-thing" }] });
     const r = await loadTask(contextFor(db), { path: t.root, storeApprovals: false, storeLogsForNew: false });
