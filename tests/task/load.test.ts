@@ -4,7 +4,7 @@
  * values derived independently from the files (tests/task/_task.ts, the Python log oracle).
  */
 import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Db } from "../../src/db";
 import { InputError } from "../../src/loaders/errors";
@@ -522,6 +522,54 @@ describe("bad input", () => {
     expect(await iterations()).toEqual(stored);
     expect((await q("SELECT task_id FROM TaskStates WHERE task_id = 340081")).length).toBe(1);
     await expectNoDuplicates();
+  });
+
+  test("paths out of the task directory (symlinks, `..` in plan files) are refused by name, never read", async () => {
+    const base = scratchDir("task");
+    const t = await makeTask(join(base, "340083"), {
+      id: 340083,
+      state: "TESTED",
+      try: 1,
+      iter: 1,
+      subtasks: [
+        { type: "gear", generate: { name: "task-jail-a", version: "1.0" } },
+        { type: "gear", generate: { name: "task-jail-b", version: "1.0" } },
+      ],
+    });
+    // outside the tree: a secret, a subtask directory, an RPM (of another task, never loaded)
+    const other = await makeTask(join(base, "outside", "340084"), { id: 340084, state: "TESTED", try: 1, iter: 1, subtasks: [{ type: "gear", generate: { name: "task-outside", version: "1.0" } }] });
+    const out = join(base, "outside");
+    writeFileSync(join(out, "passwd"), "root:x:0:0:SECRET-MARKER:/root:/bin/sh\n");
+    const outsideRpm = join(other.root, other.subtasks[0].rpms.x86_64[0]);
+    const srpmLog = "build/100/x86_64/srpm.log";
+    rmSync(join(t.root, srpmLog));
+    symlinkSync(join(out, "passwd"), join(t.root, srpmLog));
+    symlinkSync(join(other.root, "gears/100"), join(t.root, "gears/300"));
+    const evil = "build/100/x86_64/rpms/evil-1.0-alt1.x86_64.rpm";
+    symlinkSync(outsideRpm, join(t.root, evil));
+    // plan/add-src names the source package of subtask 200 by a path that climbs out
+    const addSrc = join(t.root, "plan/add-src");
+    const climb = `../outside/340084/${other.subtasks[0].srpm}`;
+    const m = statSync(addSrc).mtime;
+    writeFileSync(addSrc, readFileSync(addSrc, "latin1").replace(/^(.*\t)[^\t]+(\t200)$/m, `$1${climb}$2`), "latin1");
+    utimesSync(addSrc, m, m);
+
+    const r = await load(t.root);
+    expect(r.complete).toBe(false);
+    const why = r.skipped.map((s) => `${s.path.slice(t.root.length + 1)}: ${s.error}`);
+    expect(why).toContain(`${srpmLog}: symlink to ${join(out, "passwd")}, outside the task directory; refused`);
+    expect(why).toContain(`gears/300: symlink to ${join(other.root, "gears/100")}, outside the task directory; refused`);
+    expect(why).toContain(`${evil}: symlink to ${outsideRpm}, outside the task directory; refused`);
+    expect(r.skipped).toContainEqual({ path: join(t.root, climb), error: "path leaves the task directory; refused" });
+    // nothing of it was read
+    expect(await q("SELECT tlog_line FROM TaskLogs WHERE position(tlog_message, 'SECRET-MARKER') > 0")).toEqual([]);
+    expect(await q("SELECT subtask_id FROM Tasks WHERE task_id = 340083 AND subtask_id = 300")).toEqual([]);
+    expect(await q(`SELECT pkg_hash FROM Packages WHERE pkg_hash IN (${pkgHashOf(outsideRpm)}, ${pkgHashOf(join(other.root, other.subtasks[0].srpm!))})`)).toEqual([]);
+    expect(await q("SELECT task_id FROM TaskStates WHERE task_id = 340083")).toEqual([]);
+    // what is inside is loaded: subtask 100's packages and logs
+    for (const f of [t.subtasks[0].srpm!, ...t.subtasks[0].rpms.x86_64]) expect((await q(`SELECT pkg_hash FROM Packages WHERE pkg_hash = ${pkgHashOf(join(t.root, f))}`)).length).toBe(1);
+    expect(r.logs.map((l) => l.path)).toContain("build/100/x86_64/log");
+    expect(r.logs.map((l) => l.path)).not.toContain(srpmLog);
   });
 
   test("an unreadable source package: its binaries are not stored with pkg_srcrpm_hash 0", async () => {

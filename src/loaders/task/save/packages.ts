@@ -39,6 +39,13 @@ export async function loadTaskPackages(ctx: LoadContext, task: Task, fs: TaskFs,
   const present = (rel: string, why: string): boolean => {
     if (seen.has(rel)) return false;
     seen.add(rel);
+    if (!fs.confined(rel)) {
+      // a path out of the task directory: never read (the refusal is among the task's problems)
+      out.stats.seen++;
+      out.stats.failed++;
+      out.failed.add(rel);
+      return false;
+    }
     if (fs.isFile(rel)) return true;
     fail(rel, `${why} not found`);
     return false;
