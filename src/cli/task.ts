@@ -34,6 +34,7 @@ function printReport(r: TaskLoadReport): void {
   console.log(`  rows ${r.dryRun ? "to write" : "written"}: ${rows.length ? rows.map(([t, n]) => `${t} ${n}`).join(", ") : "none (already loaded)"}`);
   for (const s of r.skipped) console.log(`  skipped: ${s.path}: ${s.error}`);
   for (const w of r.warnings) console.log(`  note: ${w.path}: ${w.error}`);
+  if (!r.complete) console.log("  state not written: the task's state is stored once every file loads (fix the files named above and run again)");
 }
 
 const load = defineCommand({

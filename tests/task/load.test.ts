@@ -4,7 +4,7 @@
  * values derived independently from the files (tests/task/_task.ts, the Python log oracle).
  */
 import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { rmSync, unlinkSync } from "node:fs";
+import { readFileSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Db } from "../../src/db";
 import { InputError } from "../../src/loaders/errors";
@@ -67,8 +67,15 @@ async function counts(): Promise<Record<string, number>> {
   return out;
 }
 
+interface RowsExpected {
+  /** Whether the state row is there (false: an incomplete load, whose state must not be visible). */
+  state?: boolean;
+  /** Iterations ("<subtask>/<arch>") whose rows are not written (a package of theirs could not be read). */
+  withheld?: string[];
+}
+
 /** Compares every task table's rows for this tree with the independently derived ones. */
-async function expectTaskRows(root: string): Promise<void> {
+async function expectTaskRows(root: string, opts: RowsExpected = {}): Promise<void> {
   const st = expectedStateRow(root);
   const id = st.task_id;
   const states = await q(
@@ -76,7 +83,7 @@ async function expectTaskRows(root: string): Promise<void> {
             task_message, task_version, task_prev, arraySort(task_eventlog_hash) AS task_eventlog_hash
      FROM TaskStates WHERE task_id = ${id} AND task_changed = ${st.task_changed} AND task_state = '${st.task_state}'`,
   );
-  expect(states).toEqual([{ ...st, task_eventlog_hash: st.task_eventlog_hash } as never]);
+  expect(states).toEqual(opts.state === false ? [] : [{ ...st, task_eventlog_hash: st.task_eventlog_hash } as never]);
 
   const tasks = await q(
     `SELECT task_id, subtask_id, task_repo, task_owner, toUInt32(task_changed) AS task_changed, toUInt32(subtask_changed) AS subtask_changed, subtask_deleted,
@@ -86,7 +93,8 @@ async function expectTaskRows(root: string): Promise<void> {
   );
   expect(sorted(tasks)).toEqual(sorted(expectedTaskRows(root)) as never);
 
-  const its = expectedIterationRows(root);
+  const withheld = new Set(opts.withheld ?? []);
+  const its = expectedIterationRows(root).filter((i) => !withheld.has(`${i.row.subtask_id}/${i.row.subtask_arch}`));
   const gotIts = await q<Record<string, unknown>>(
     `SELECT task_id, toUInt32(task_changed) AS task_changed, subtask_id, subtask_arch, toUInt32(titer_ts) AS titer_ts, titer_status, task_try, task_iter,
             titer_srcrpm_hash, titer_pkgs_hash, titer_buildlog_hash, titer_srpmlog_hash, titer_chroot_base, titer_chroot_br
@@ -312,6 +320,36 @@ describe("reload rules", () => {
     await expectNoDuplicates();
   });
 
+  test("a first log line longer than max_query_size (256 KiB) loads, reloads and is replaced like any other", async () => {
+    const t = await makeTask(join(scratchDir("task"), "340036"), { id: 340036, state: "TESTED", try: 1, iter: 1, subtasks: [{ type: "gear", generate: { name: "task-wide", version: "1.0" } }] });
+    const { statSync, utimesSync, writeFileSync } = await import("node:fs");
+    // first lines of 400 KiB (with quotes and backslashes, which SQL text would have to escape)
+    const wide = "x'\\ ".repeat(100 * 1024);
+    for (const [rel, first] of [
+      ["build/100/x86_64/log", `[00:00:01] ${wide}`],
+      ["logs/events.1.1.log", `2024-Mar-01 12:00:00 :: ${wide}`],
+    ]) {
+      const p = join(t.root, rel);
+      const m = statSync(p).mtime;
+      writeFileSync(p, `${first}\n${readFileSync(p, "latin1")}`, "latin1");
+      utimesSync(p, m, m);
+    }
+    expectComplete(await load(t.root));
+    await expectTaskRows(t.root);
+    const again = await load(t.root);
+    expectComplete(again);
+    expect(again.rows.TaskLogs ?? 0).toBe(0);
+    // written by an earlier loader (no journal entry): found by its first line and replaced
+    const build = expectedLogs(t.root).find((l) => l.path === "build/100/x86_64/log")!;
+    await db.command(`DELETE FROM altrepodb_task_logs WHERE tlog_hash = ${build.hash}`);
+    await db.command(`INSERT INTO TaskLogs SELECT tlog_hash, tlog_line, tlog_ts + 1, tlog_message FROM TaskLogs WHERE tlog_hash = ${build.hash}`);
+    const r = await load(t.root);
+    expectComplete(r);
+    expect(r.logs.find((l) => l.path === build.path)?.action).toBe("rewritten");
+    await expectTaskRows(t.root);
+    await expectNoDuplicates();
+  });
+
   test("a task in state NEW loads without logs when the caller asks so (daemon)", async () => {
     const t = await makeTask(join(scratchDir("task"), "340040"), { id: 340040, state: "NEW", subtasks: [{ type: "gear", generate: { name: "task-new", version: "1.0" } }, { type: "delete", package: "old-thing" }] });
     const r = await loadTask(contextFor(db), { path: t.root, storeApprovals: false, storeLogsForNew: false });
@@ -397,9 +435,10 @@ describe("bad input", () => {
     const notes = r.warnings.map((s) => s.path.slice(t.root.length + 1));
     expect(notes).toContain("info.json");
     expect(notes).toContain("gears/200/nevr");
-    // everything else is there: packages, iterations (missing userid, empty/missing status), logs
+    // everything else is there: packages, iterations (missing userid, empty/missing status), logs;
+    // the state row is not: a task whose state is visible is completely loaded
     expect(r.packages.failed).toBe(0);
-    await expectTaskRows(t.root);
+    await expectTaskRows(t.root, { state: false });
     await expectNoDuplicates();
   });
 
@@ -427,23 +466,135 @@ describe("bad input", () => {
     expect(koi.m).toBe("koi8: \\xf0\\xd2\\xc9\\xd7\\xc5\\xd4");
   });
 
-  test("a truncated RPM in the build results is counted and named, the rest is loaded", async () => {
+  test("a truncated RPM in a first load: named, every good row written, no state row; fixed, a rerun completes the task", async () => {
     const t = await makeTask(join(scratchDir("task"), "340080"), {
       id: 340080,
       state: "TESTED",
       try: 1,
       iter: 1,
-      subtasks: [{ type: "gear", generate: { name: "task-trunc", version: "1.0", subpackages: ["libtask-trunc"] } }],
-      garbage: { truncatedRpm: true },
+      subtasks: [
+        { type: "gear", generate: { name: "task-trunc", version: "1.0", subpackages: ["libtask-trunc"] } },
+        { type: "gear", generate: { name: "task-trunc-ok", version: "1.0" } },
+      ],
     });
+    const bad = t.subtasks[0].rpms.x86_64[0];
+    const good = readFileSync(join(t.root, bad));
+    writeFileSync(join(t.root, bad), good.subarray(0, Math.floor(good.length / 3)));
     const r = await load(t.root);
     expect(r.complete).toBe(false);
     expect(r.packages.failed).toBe(1);
-    expect(r.skipped.length).toBe(1);
-    expect(r.skipped[0].path).toMatch(/build\/100\/x86_64\/rpms\/.*\.rpm$/);
+    expect(r.skipped.map((s) => s.path)).toEqual([join(t.root, bad)]);
     expect(r.packages.parsed).toBe(r.packages.seen - 1);
-    // the iteration row lists the packages that could be read; the state row is written
+    // every good row is there; the iteration with the unreadable file is not written stripped of
+    // it, and the state row (which says "completely loaded") is not written
+    await expectTaskRows(t.root, { state: false, withheld: ["100/x86_64"] });
+    expect(await q("SELECT task_id FROM TaskStates WHERE task_id = 340080")).toEqual([]);
+    expect(r.rows.TaskStates ?? 0).toBe(0);
+    // the file fixed: the rerun writes the rest and the state
+    writeFileSync(join(t.root, bad), good);
+    const again = await load(t.root);
+    expectComplete(again);
+    expect(again.rows.TaskStates).toBe(1);
     await expectTaskRows(t.root);
-    expect((await q("SELECT task_id FROM TaskStates WHERE task_id = 340080")).length).toBe(1);
+    await expectNoDuplicates();
+  });
+
+  test("a reload after an RPM became unreadable keeps the stored iteration rows and state", async () => {
+    const t = await makeTask(join(scratchDir("task"), "340081"), {
+      id: 340081,
+      state: "DONE",
+      try: 1,
+      iter: 1,
+      subtasks: [{ type: "gear", generate: { name: "task-gone", version: "1.0", subpackages: ["libtask-gone"], noarchSubpackages: ["task-gone-doc"] } }],
+    });
+    expectComplete(await load(t.root));
+    const iterations = async () => q("SELECT * FROM TaskIterations WHERE task_id = 340081 ORDER BY subtask_id, subtask_arch");
+    const stored = await iterations();
+    const rpms = t.subtasks[0].rpms.x86_64;
+    // a noarch binary truncated (its digest is computed from the file, so it is read again)
+    const noarch = rpms.find((f) => f.includes(".noarch.rpm"))!;
+    const bytes = readFileSync(join(t.root, noarch));
+    writeFileSync(join(t.root, noarch), bytes.subarray(0, 200));
+    const r = await load(t.root);
+    expect(r.complete).toBe(false);
+    expect(r.skipped.map((s) => s.path)).toEqual([join(t.root, noarch)]);
+    expect(r.rows.TaskIterations ?? 0).toBe(0);
+    expect(await iterations()).toEqual(stored);
+    expect((await q("SELECT task_id FROM TaskStates WHERE task_id = 340081")).length).toBe(1);
+    await expectNoDuplicates();
+  });
+
+  test("paths out of the task directory (symlinks, `..` in plan files) are refused by name, never read", async () => {
+    const base = scratchDir("task");
+    const t = await makeTask(join(base, "340083"), {
+      id: 340083,
+      state: "TESTED",
+      try: 1,
+      iter: 1,
+      subtasks: [
+        { type: "gear", generate: { name: "task-jail-a", version: "1.0" } },
+        { type: "gear", generate: { name: "task-jail-b", version: "1.0" } },
+      ],
+    });
+    // outside the tree: a secret, a subtask directory, an RPM (of another task, never loaded)
+    const other = await makeTask(join(base, "outside", "340084"), { id: 340084, state: "TESTED", try: 1, iter: 1, subtasks: [{ type: "gear", generate: { name: "task-outside", version: "1.0" } }] });
+    const out = join(base, "outside");
+    writeFileSync(join(out, "passwd"), "root:x:0:0:SECRET-MARKER:/root:/bin/sh\n");
+    const outsideRpm = join(other.root, other.subtasks[0].rpms.x86_64[0]);
+    const srpmLog = "build/100/x86_64/srpm.log";
+    rmSync(join(t.root, srpmLog));
+    symlinkSync(join(out, "passwd"), join(t.root, srpmLog));
+    symlinkSync(join(other.root, "gears/100"), join(t.root, "gears/300"));
+    const evil = "build/100/x86_64/rpms/evil-1.0-alt1.x86_64.rpm";
+    symlinkSync(outsideRpm, join(t.root, evil));
+    // plan/add-src names the source package of subtask 200 by a path that climbs out
+    const addSrc = join(t.root, "plan/add-src");
+    const climb = `../outside/340084/${other.subtasks[0].srpm}`;
+    const m = statSync(addSrc).mtime;
+    writeFileSync(addSrc, readFileSync(addSrc, "latin1").replace(/^(.*\t)[^\t]+(\t200)$/m, `$1${climb}$2`), "latin1");
+    utimesSync(addSrc, m, m);
+
+    const r = await load(t.root);
+    expect(r.complete).toBe(false);
+    const why = r.skipped.map((s) => `${s.path.slice(t.root.length + 1)}: ${s.error}`);
+    expect(why).toContain(`${srpmLog}: symlink to ${join(out, "passwd")}, outside the task directory; refused`);
+    expect(why).toContain(`gears/300: symlink to ${join(other.root, "gears/100")}, outside the task directory; refused`);
+    expect(why).toContain(`${evil}: symlink to ${outsideRpm}, outside the task directory; refused`);
+    expect(r.skipped).toContainEqual({ path: join(t.root, climb), error: "path leaves the task directory; refused" });
+    // nothing of it was read
+    expect(await q("SELECT tlog_line FROM TaskLogs WHERE position(tlog_message, 'SECRET-MARKER') > 0")).toEqual([]);
+    expect(await q("SELECT subtask_id FROM Tasks WHERE task_id = 340083 AND subtask_id = 300")).toEqual([]);
+    expect(await q(`SELECT pkg_hash FROM Packages WHERE pkg_hash IN (${pkgHashOf(outsideRpm)}, ${pkgHashOf(join(other.root, other.subtasks[0].srpm!))})`)).toEqual([]);
+    expect(await q("SELECT task_id FROM TaskStates WHERE task_id = 340083")).toEqual([]);
+    // what is inside is loaded: subtask 100's packages and logs
+    for (const f of [t.subtasks[0].srpm!, ...t.subtasks[0].rpms.x86_64]) expect((await q(`SELECT pkg_hash FROM Packages WHERE pkg_hash = ${pkgHashOf(join(t.root, f))}`)).length).toBe(1);
+    expect(r.logs.map((l) => l.path)).toContain("build/100/x86_64/log");
+    expect(r.logs.map((l) => l.path)).not.toContain(srpmLog);
+  });
+
+  test("an unreadable source package: its binaries are not stored with pkg_srcrpm_hash 0", async () => {
+    const t = await makeTask(join(scratchDir("task"), "340082"), {
+      id: 340082,
+      state: "TESTED",
+      try: 1,
+      iter: 1,
+      subtasks: [{ type: "gear", generate: { name: "task-nosrc", version: "1.0" } }],
+    });
+    const src = t.subtasks[0].srpm!;
+    const good = readFileSync(join(t.root, src));
+    writeFileSync(join(t.root, src), good.subarray(0, 300));
+    const r = await load(t.root);
+    expect(r.complete).toBe(false);
+    const why = r.skipped.map((s) => `${s.path.slice(t.root.length + 1)}: ${s.error}`);
+    expect(why.some((w) => w.startsWith(`${src}: `))).toBe(true);
+    for (const b of t.subtasks[0].rpms.x86_64) expect(why).toContain(`${b}: not loaded: its source package ${src} could not be read`);
+    const bins = t.subtasks[0].rpms.x86_64.map((b) => pkgHashOf(join(t.root, b)));
+    expect(await q(`SELECT pkg_hash FROM Packages WHERE pkg_hash IN (${bins.join(",")})`)).toEqual([]);
+    writeFileSync(join(t.root, src), good);
+    expectComplete(await load(t.root));
+    await expectTaskRows(t.root);
+    const [bad] = await q<{ n: bigint }>(`SELECT count() AS n FROM Packages WHERE pkg_hash IN (${bins.join(",")}) AND pkg_srcrpm_hash != ${pkgHashOf(join(t.root, src))}`);
+    expect(Number(bad.n)).toBe(0);
+    await expectNoDuplicates();
   });
 });

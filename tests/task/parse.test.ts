@@ -147,6 +147,43 @@ describe("log line rules", () => {
   });
 });
 
+describe("long log lines", () => {
+  const start = Date.UTC(2024, 2, 1, 12, 0, 0) / 1000;
+  const big = (s: string) => s.repeat(Math.ceil((80 * 1024) / Buffer.byteLength(s)));
+  const cases: [string, "events" | "build" | "srpm", string[]][] = [
+    ["events", "events", [
+      `2024-Mar-01 10:30:00 :: task #1 :: ${big("жёлтый ")}\u3000 `,
+      `\u00a0${big("a :: :: b ")} :: :: tail\u2029`, // split is left to right, not overlapping: ":: tail"
+      `  no stamp, still the last one ${big("✓")}`,
+      "short :: line",
+      `2024-Feb-30 10:00:00 :: not a date ${big("x")}`,
+    ]],
+    ["build", "build", [`[00:03:15] \u2000${big("compile ")}\u3000`, `plain ${big("é")}`, "[00:00:01] short"]],
+    ["srpm", "srpm", [`before ${big("b")}`, `<13>Feb  9 17:53:14 ${big("hsh ")}`, `after ${big("c")}`]],
+  ];
+  for (const [name, type, lines] of cases) {
+    test(`${name}: the same ts and message as the text parser, as UTF-8 bytes`, async () => {
+      const p = join(scratch, `long-${name}.log`);
+      writeFileSync(p, lines.join("\n") + "\n");
+      const text = lineParser(type, start);
+      const want = lines.map((l, i) => {
+        const r = text(l);
+        return { line: i + 1, ts: r.ts, message: r.message };
+      });
+      const got = [];
+      for await (const l of parseLog(p, type, start, 4096)) got.push({ ...l, message: typeof l.message === "string" ? l.message : Buffer.from(l.message).toString("utf8") });
+      expect(got).toEqual(want);
+    });
+  }
+  test("a long line that is not valid UTF-8 is decoded with \\xNN escapes", async () => {
+    const p = join(scratch, "long-invalid.log");
+    writeFileSync(p, Buffer.concat([Buffer.from(`[00:00:01] ${"z".repeat(70 * 1024)}`), Buffer.from([0xff, 0x0a])]));
+    const got = [];
+    for await (const l of parseLog(p, "build", start)) got.push(l);
+    expect(got).toEqual([{ line: 1, ts: start + 1, message: `${"z".repeat(70 * 1024)}\\xff` }]);
+  });
+});
+
 describe("plan files", () => {
   test("list diffs: headers and context ignored, 1-char package names kept (reference ignored them)", () => {
     const root = tree({

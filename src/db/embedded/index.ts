@@ -130,7 +130,8 @@ export class EmbeddedDb implements Db {
     try {
       const cols = columns.map(quoteIdent).join(", ");
       // The token makes the engine drop a repeated batch (MergeTree tables with a deduplication window).
-      const settings = opts?.dedupToken !== undefined ? { insert_deduplication_token: opts.dedupToken, ...opts.settings } : opts?.settings;
+      // pread: the engine's default mmap of the file would add the whole batch to the RSS again
+      const settings = { storage_file_read_method: "pread", ...(opts?.dedupToken !== undefined ? { insert_deduplication_token: opts.dedupToken } : {}), ...opts?.settings };
       this.run(`INSERT INTO ${quoteIdent(table)} (${cols}) FROM INFILE ${quoteString(file)} FORMAT RowBinary`, "TSV", settings);
     } finally {
       rmSync(file, { force: true });

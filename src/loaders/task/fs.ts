@@ -4,9 +4,15 @@
  * reference used directory order, so package order and the srpm choice depended on the file
  * system), and a file that exists but cannot be read is recorded as a problem naming the file,
  * instead of silently reading as empty.
+ *
+ * Every path is confined to the task directory: a path with a `..` component or an absolute one
+ * (from plan files), or one that resolves through a symlink to somewhere outside the directory
+ * (a log linked to /etc/passwd, a gears/ or rpms/ entry linked out of the tree), is refused: it is
+ * recorded as a problem naming it, and reads as missing — never read. (Links inside the tree are
+ * followed; build/repo/prev is only resolved for its name.)
  */
 import { readdirSync, readFileSync, readlinkSync, realpathSync, statSync, lstatSync, type Stats } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, isAbsolute, join, sep } from "node:path";
 import type { FailedItem } from "../context";
 import { byteString, strip, type ByteString } from "./text";
 
@@ -18,6 +24,41 @@ export class TaskFs {
 
   abs(rel: string): string {
     return rel === "" ? this.root : join(this.root, rel);
+  }
+
+  private realRoot?: string;
+  /** Paths refused already (each is reported once). */
+  private readonly refused = new Map<string, string>();
+
+  /**
+   * Why `rel` may not be read (it leaves the task directory), or undefined when it may. A path
+   * that does not exist may be read: reading it finds nothing.
+   */
+  escape(rel: string): string | undefined {
+    if (rel === "") return undefined;
+    const known = this.refused.get(rel);
+    if (known !== undefined) return known;
+    let why: string | undefined;
+    if (isAbsolute(rel) || rel.split("/").includes("..")) why = "path leaves the task directory; refused";
+    else {
+      try {
+        this.realRoot ??= realpathSync(this.root);
+        const real = realpathSync(this.abs(rel));
+        if (real !== this.realRoot && !real.startsWith(this.realRoot + sep)) why = `symlink to ${real}, outside the task directory; refused`;
+      } catch {
+        why = undefined; // missing (or a dangling link): nothing to read
+      }
+    }
+    if (why !== undefined) {
+      this.refused.set(rel, why);
+      this.problem(rel, why);
+    }
+    return why;
+  }
+
+  /** Whether `rel` may be read (see escape; a refused path is recorded as a problem once). */
+  confined(rel: string): boolean {
+    return this.escape(rel) === undefined;
   }
 
   /** Content that was loaded after a correction (a default, a fix of a reference crash). */
@@ -34,6 +75,7 @@ export class TaskFs {
   }
 
   private stat(rel: string): Stats | undefined {
+    if (!this.confined(rel)) return undefined;
     try {
       return statSync(this.abs(rel));
     } catch (e) {
@@ -78,6 +120,7 @@ export class TaskFs {
 
   /** File content, or undefined when missing (an unreadable file is recorded as a problem). */
   bytes(rel: string): Uint8Array | undefined {
+    if (!this.confined(rel)) return undefined;
     try {
       return readFileSync(this.abs(rel));
     } catch (e) {
@@ -101,6 +144,7 @@ export class TaskFs {
 
   /** Sorted entry names of a directory ([] when missing or not a directory). */
   list(rel: string): string[] {
+    if (!this.confined(rel)) return [];
     try {
       return readdirSync(this.abs(rel)).sort();
     } catch (e) {

@@ -6,7 +6,8 @@
  * 3. Depends file back-fill for the task's packages.
  * 4. TaskChroots, TaskIterations, TaskPlanPackages, TaskPlanPkgHash, TaskApprovals.
  * 5. TaskLogs, streamed.
- * 6. Tasks, then TaskStates — last, so a visible state means the rest is stored.
+ * 6. Tasks, then TaskStates — last, and only when nothing was skipped, so a visible state means
+ *    the whole task is stored.
  *
  * Idempotency (no row is ever stored twice): every table is compared with what the database
  * holds for this task before writing — rows keyed by task_id + task_changed (Tasks, TaskStates,
@@ -106,6 +107,13 @@ export async function loadTask(ctx: LoadContext, input: TaskLoadInput): Promise<
   const chrootRows: TaskChrootRow[] = [];
   const iterationRows: TaskIterationRow[] = [];
   for (const it of task.iterations) {
+    // an iteration with a package that could not be read is not written stripped of it (nor does
+    // it replace a stored row): the next load after the file is fixed writes it whole
+    const unread = [it.srpm, ...it.rpms].filter((f) => f && pk.failed.has(fsName(f)));
+    if (unread.length) {
+      log.warn("iteration row not written: a package could not be read", { task: s.taskId, subtask: it.subtaskId, arch: it.arch, files: unread.length });
+      continue;
+    }
     const chroot = (list: bigint[]) => {
       if (!list.length) return 0n;
       chrootRows.push({ tch_chroot: list });
@@ -145,16 +153,18 @@ export async function loadTask(ctx: LoadContext, input: TaskLoadInput): Promise<
   await hook("states");
   throwIfAborted(ctx.signal);
 
-  // Tasks, then TaskStates: the state row comes last
+  // Tasks, then TaskStates: the state row comes last, and only for a complete load, so a task
+  // whose state is visible is completely loaded (a rerun once the files are fixed writes it)
   const where = `task_id = ${s.taskId} AND task_changed = ${s.changed}`;
   await syncTables(db, [{ table: "Tasks", where, key: KEYS.Tasks, rows: taskRows(task) }], { dryRun, written: report.rows, present: report.present });
-  await syncTables(db, [{ table: "TaskStates", where, key: KEYS.TaskStates, rows: [taskStateRow(task)] }], { dryRun, written: report.rows, present: report.present });
-
   report.skipped.push(...fs.problems);
   report.warnings.push(...fs.warnings);
+  report.complete = report.skipped.length === 0;
+  if (report.complete) await syncTables(db, [{ table: "TaskStates", where, key: KEYS.TaskStates, rows: [taskStateRow(task)] }], { dryRun, written: report.rows, present: report.present });
+  else log.warn("state not written: the load is incomplete", { task: s.taskId, skipped: report.skipped.length });
+
   for (const p of fs.problems) log.warn("skipped", { task: s.taskId, file: p.path, reason: p.error });
   for (const w of fs.warnings) log.debug("corrected", { task: s.taskId, file: w.path, note: w.error });
-  report.complete = report.skipped.length === 0;
   report.seconds = (performance.now() - started) / 1000;
   return report;
 }

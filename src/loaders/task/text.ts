@@ -61,6 +61,33 @@ export function pyStrip(s: string): string {
   return s.slice(a, b);
 }
 
+/** The code point at `i` of valid UTF-8 (`i` at its first byte), and its length in bytes. */
+function codePointAt(b: Uint8Array, i: number): [number, number] {
+  const c = b[i];
+  if (c < 0x80) return [c, 1];
+  if (c < 0xe0) return [((c & 0x1f) << 6) | (b[i + 1] & 0x3f), 2];
+  if (c < 0xf0) return [((c & 0x0f) << 12) | ((b[i + 1] & 0x3f) << 6) | (b[i + 2] & 0x3f), 3];
+  return [((c & 0x07) << 18) | ((b[i + 1] & 0x3f) << 12) | ((b[i + 2] & 0x3f) << 6) | (b[i + 3] & 0x3f), 4];
+}
+
+/** pyStrip on valid UTF-8 bytes: a view without the leading and trailing str.isspace() characters. */
+export function pyStripUtf8(b: Uint8Array): Uint8Array {
+  let a = 0;
+  let e = b.length;
+  while (a < e) {
+    const [cp, len] = codePointAt(b, a);
+    if (!PY_WS.has(String.fromCodePoint(cp))) break;
+    a += len;
+  }
+  while (e > a) {
+    let s = e - 1;
+    while (s > a && (b[s] & 0xc0) === 0x80) s--;
+    if (!PY_WS.has(String.fromCodePoint(codePointAt(b, s)[0]))) break;
+    e = s;
+  }
+  return b.subarray(a, e);
+}
+
 /** Python int() of a text: optional sign, digits (underscores between digits), whitespace around. */
 export function parseIntStrict(s: string): number | undefined {
   const t = strip(s);

@@ -11,7 +11,7 @@
  * A log missing from the journal whose first line is nevertheless in TaskLogs (loaded before
  * the journal existed) is rewritten too; that check is a lookup by the table's sorting key.
  */
-import { BatchWriter, compileLayout, insertLayout, quoteString, RowWriter, type Db, type RowEncoder } from "../../../db";
+import { BatchWriter, compileLayout, dedupToken, hexLiteral, insertLayout, RowWriter, type Db, type RowEncoder } from "../../../db";
 import { mmhash } from "../../../hash";
 import type { LoadContext } from "../../context";
 import { throwIfAborted } from "../../errors";
@@ -45,11 +45,52 @@ interface Ctx {
 }
 
 const scratch = new RowWriter(4096);
+const utf8 = new TextEncoder();
 
-function encodeRow(enc: RowEncoder, hash: bigint, l: LogLine): Uint8Array {
+/** Messages from this length (characters or bytes) on get a row buffer of their own, of exactly their size. */
+const LONG_MESSAGE = 64 * 1024;
+
+/** A row from this size on is inserted alone, after the garbage of its line is collected. */
+const HUGE_ROW = 16 * 1024 * 1024;
+
+const NO_BYTES = new Uint8Array(0);
+
+/**
+ * A row's RowBinary bytes. Short rows are encoded into a shared scratch buffer (valid until the
+ * next call; `owned` false). A long message gets a row buffer of the exact size, which the caller
+ * hands to the batch as it is (`owned`): a long line costs its row once, and no buffer grown for
+ * it stays allocated afterwards.
+ */
+function encodeRow(enc: RowEncoder, hash: bigint, l: LogLine): { bytes: Uint8Array; owned: boolean } {
+  const m = l.message;
+  if (m.length < LONG_MESSAGE) {
+    scratch.pos = 0;
+    enc.encode(scratch, { tlog_hash: hash, tlog_line: l.line, tlog_ts: l.ts, tlog_message: m });
+    return { bytes: scratch.bytes(), owned: false };
+  }
+  // the other columns as they encode with an empty message, which is the last column
+  if (enc.columns[enc.columns.length - 1] !== "tlog_message") throw new Error("TaskLogs: tlog_message is expected to be the last column");
   scratch.pos = 0;
-  enc.encode(scratch, { tlog_hash: hash, tlog_line: l.line, tlog_ts: l.ts, tlog_message: l.message });
-  return scratch.bytes();
+  enc.encode(scratch, { tlog_hash: hash, tlog_line: l.line, tlog_ts: l.ts, tlog_message: NO_BYTES });
+  const head = scratch.bytes().subarray(0, scratch.pos - 1); // without the empty message's length byte
+  const length = typeof m === "string" ? Buffer.byteLength(m, "utf8") : m.length;
+  if (typeof m !== "string" && m.byteOffset >= head.length + 10) {
+    // the message is a view of its line, read with headroom (LINE_HEADROOM): the row is made in
+    // place, its other columns over the line's stamp, so the line is in memory once
+    const len = new RowWriter(10);
+    len.varint(length);
+    const start = m.byteOffset - len.pos - head.length;
+    const buf = new Uint8Array(m.buffer, 0, m.byteOffset + m.length);
+    buf.set(head, start);
+    buf.set(len.bytes(), start + head.length);
+    return { bytes: buf.subarray(start), owned: true };
+  }
+  const w = new RowWriter(head.length + 10 + length);
+  w.raw(head);
+  w.varint(length);
+  if (typeof m === "string") w.pos += utf8.encodeInto(m, w.buf.subarray(w.pos)).written;
+  else w.raw(m);
+  return { bytes: w.bytes(), owned: true };
 }
 
 async function firstLine(path: string, type: TaskLog["type"], start: number): Promise<LogLine | undefined> {
@@ -57,10 +98,21 @@ async function firstLine(path: string, type: TaskLog["type"], start: number): Pr
   return undefined;
 }
 
-/** Whether TaskLogs holds line 1 of this log (any timestamp): a lookup on the sorting key. */
+/** Bytes of a first line's message put into the lookup's SQL text; the rest is matched by length and hash. */
+const FIRST_LINE_PREFIX = 1024;
+
+/**
+ * Whether TaskLogs holds line 1 of this log (any timestamp): a lookup on the sorting key (which
+ * starts with the message) by a bounded prefix of the message, its length and murmurHash3_64,
+ * so the SQL text stays small whatever the line's length (max_query_size is 256 KiB).
+ */
 async function firstLineStored(db: Db, hash: bigint, l: LogLine): Promise<boolean> {
+  const message = typeof l.message === "string" ? utf8.encode(l.message) : l.message;
+  const prefix = message.subarray(0, FIRST_LINE_PREFIX);
   const r = await db.query<{ c: bigint }>(
-    `SELECT count() AS c FROM TaskLogs WHERE tlog_message = ${quoteString(l.message)} AND tlog_line = 1 AND tlog_hash = ${hash}`,
+    `SELECT count() AS c FROM TaskLogs
+     WHERE startsWith(tlog_message, ${hexLiteral(prefix)}) AND tlog_line = 1 AND tlog_hash = ${hash}
+       AND length(tlog_message) = ${message.length} AND murmurHash3_64(tlog_message) = ${mmhash(message)}`,
   );
   return Number(r[0]?.c ?? 0) > 0;
 }
@@ -75,9 +127,15 @@ async function stream(c: Ctx, log: TaskLog, start: number, keep: number, keepFp:
   let written = 0;
   let started = false;
   for await (const l of parseLog(c.fs.abs(log.path), log.type, start, c.chunkSize)) {
-    const bytes = encodeRow(c.enc, log.hash, l);
+    const { bytes, owned } = encodeRow(c.enc, log.hash, l);
     fp ^= mmhash(bytes);
     n = l.line;
+    if (owned) {
+      // the row holds the message now: let the line go, and with a huge one collect what is left of
+      // it (the text of a line that was not valid UTF-8) before the engine gets the row
+      l.message = "";
+      if (bytes.length >= HUGE_ROW) Bun.gc(true);
+    }
     if (n <= keep) {
       if (n === keep && fp !== keepFp) return "mismatch";
       continue;
@@ -87,8 +145,12 @@ async function stream(c: Ctx, log: TaskLog, start: number, keep: number, keepFp:
       await onFirstWrite();
     }
     written++;
-    if (c.writer) {
-      const wait = c.writer.addEncoded("TaskLogs", bytes, 1);
+    if (c.writer && bytes.length >= HUGE_ROW) {
+      // a huge row is inserted alone: the engine then needs no sort and no copy of the batch for it
+      // (optimize_on_insert: the insert-time ReplacingMergeTree pass; its key is unique here)
+      await c.db.insertRowBinary("TaskLogs", c.enc.columns, bytes, { dedupToken: dedupToken("TaskLogs", bytes, `${log.hash}:${n}:${Date.now()}`), settings: { optimize_on_insert: 0 } });
+    } else if (c.writer) {
+      const wait = owned ? c.writer.addEncodedOwned("TaskLogs", bytes, 1) : c.writer.addEncoded("TaskLogs", bytes, 1);
       if (wait) {
         await wait;
         await hook("logs");
@@ -118,6 +180,16 @@ export async function saveLogs(ctx: LoadContext, task: Task, fs: TaskFs, opts: {
   const done: { taskId: number; hash: bigint; state: "done"; lines: number; fingerprint: bigint }[] = [];
   const journalStarted = (log: TaskLog, lines: number) => (opts.dryRun ? Promise.resolve() : writeLogJournal(db, [{ taskId: c.taskId, hash: log.hash, state: "started", lines, fingerprint: 0n }]));
 
+  // logs missing from the journal whose rows an earlier loader wrote: looked up before this load
+  // writes any line (a lookup reads the granules around its first line, a huge line included)
+  const legacy = new Set<bigint>();
+  for (const log of logs) {
+    const start = journal.has(log.hash) ? undefined : fs.mtime(log.path);
+    if (start === undefined) continue;
+    const first = await firstLine(fs.abs(log.path), log.type, start);
+    if (first && (await firstLineStored(db, log.hash, first))) legacy.add(log.hash);
+  }
+
   let index = 0;
   for (const log of logs) {
     throwIfAborted(ctx.signal);
@@ -135,8 +207,7 @@ export async function saveLogs(ctx: LoadContext, task: Task, fs: TaskFs, opts: {
       await writeLogJournal(db, [{ taskId: c.taskId, hash: log.hash, state: "done", lines: state.lines, fingerprint: state.fingerprint }]);
     }
     if (!state) {
-      const first = await firstLine(fs.abs(log.path), log.type, start);
-      if (first && (await firstLineStored(db, log.hash, first))) rewrite = true;
+      rewrite = legacy.has(log.hash);
       state = { lines: 0, fingerprint: 0n, interrupted: false };
     }
     let outcome: LogOutcome | undefined;

@@ -17,6 +17,8 @@ import { fsName } from "../text";
 export interface TaskPackages {
   /** pkg_hash by task-relative path; absent: the file could not be loaded. */
   hashes: Map<string, bigint>;
+  /** Task-relative paths of the files that could not be loaded. */
+  failed: Set<string>;
   stats: { seen: number; known: number; parsed: number; failed: number };
   failures: FailedItem[];
   rows: RowCounts;
@@ -31,20 +33,31 @@ function digestsFor(task: Task, rel: string, noarchRule: boolean): Pick<PackageF
 }
 
 export async function loadTaskPackages(ctx: LoadContext, task: Task, fs: TaskFs, opts: { force: boolean; dryRun: boolean; workers: number }): Promise<TaskPackages> {
-  const out: TaskPackages = { hashes: new Map(), stats: { seen: 0, known: 0, parsed: 0, failed: 0 }, failures: [], rows: {}, warnings: [] };
+  const out: TaskPackages = { hashes: new Map(), failed: new Set(), stats: { seen: 0, known: 0, parsed: 0, failed: 0 }, failures: [], rows: {}, warnings: [] };
   const srpms: string[] = [];
   const seen = new Set<string>();
   const present = (rel: string, why: string): boolean => {
     if (seen.has(rel)) return false;
     seen.add(rel);
+    if (!fs.confined(rel)) {
+      // a path out of the task directory: never read (the refusal is among the task's problems)
+      out.stats.seen++;
+      out.stats.failed++;
+      out.failed.add(rel);
+      return false;
+    }
     if (fs.isFile(rel)) return true;
-    out.failures.push({ path: fs.abs(rel), error: `${why} not found` });
-    out.stats.seen++;
-    out.stats.failed++;
+    fail(rel, `${why} not found`);
     return false;
   };
+  const fail = (rel: string, error: string) => {
+    out.stats.seen++;
+    out.stats.failed++;
+    out.failed.add(rel);
+    out.failures.push({ path: fs.abs(rel), error });
+  };
   for (const it of task.iterations) if (it.srpm && present(fsName(it.srpm), "source package of the iteration")) srpms.push(fsName(it.srpm));
-  const bins: { rel: string; srpm?: string; arepo: boolean }[] = [];
+  let bins: { rel: string; srpm?: string; arepo: boolean }[] = [];
   for (const it of task.iterations)
     for (const r of it.rpms) if (present(fsName(r), "binary package of the iteration")) bins.push({ rel: fsName(r), srpm: it.srpm ? fsName(it.srpm) : undefined, arepo: false });
   for (const r of task.arepo) if (present(r, "arepo package")) bins.push({ rel: r, arepo: true });
@@ -52,12 +65,8 @@ export async function loadTaskPackages(ctx: LoadContext, task: Task, fs: TaskFs,
 
   const store = await PackageStore.open(ctx, { workers: opts.workers, dryRun: opts.dryRun });
   const record = (rel: string, o: PackageOutcome) => {
+    if (o.status === "failed") return fail(rel, o.error);
     out.stats.seen++;
-    if (o.status === "failed") {
-      out.stats.failed++;
-      out.failures.push({ path: fs.abs(rel), error: o.error });
-      return;
-    }
     if (o.status === "known") out.stats.known++;
     else out.stats.parsed++;
     out.hashes.set(rel, o.pkgHash);
@@ -66,6 +75,11 @@ export async function loadTaskPackages(ctx: LoadContext, task: Task, fs: TaskFs,
     const srcFiles: PackageFile[] = srpms.map((rel) => ({ path: fs.abs(rel), source: true, ...digestsFor(task, rel, false) }));
     const srcOut = await store.load(srcFiles, { force: opts.force });
     srpms.forEach((rel, i) => record(rel, srcOut[i]));
+    // a binary stores its source's pkg_hash, and a stored package is never parsed again: binaries
+    // whose source package could not be read wait for it (else they would keep pkg_srcrpm_hash 0)
+    const orphans = bins.filter((b) => b.srpm && out.failed.has(b.srpm));
+    for (const b of orphans) fail(b.rel, `not loaded: its source package ${b.srpm} could not be read`);
+    bins = bins.filter((b) => !orphans.includes(b));
     const binFiles: PackageFile[] = bins.map((b) => ({
       path: fs.abs(b.rel),
       source: false,
