@@ -11,7 +11,7 @@ import { cliConfig } from "./context";
 import { RunFailed } from "./errors";
 
 const run = defineCommand({
-  meta: { name: "run", description: "Run the daemon in the foreground (systemd Type=notify); the default" },
+  meta: { name: "run", description: "Run the daemon in the foreground (systemd Type=notify); the default", examples: ["altrepodb -c /etc/altrepodb/config.toml daemon"] },
   async run() {
     const config = cliConfig();
     const daemon = new Daemon({ config, reloadConfig: () => loadConfig({ path: config.source ?? undefined }) });
@@ -57,7 +57,11 @@ async function depths(statusQueues: string[]): Promise<{ byQueue: Map<string, Qu
 }
 
 const status = defineCommand({
-  meta: { name: "status", description: "Per service: state, messages done/failed/dead-lettered, last error, queue depth; exit 1 when the daemon is not running" },
+  meta: {
+    name: "status",
+    description: "Per service: state, messages done/failed/dead-lettered, last error, queue depth; exit 1 when the daemon is not running",
+    examples: ["altrepodb -c /etc/altrepodb/config.toml daemon status"],
+  },
   args: {
     json: { type: "boolean", description: "Print the status file plus queue depths as JSON" },
     "no-broker": { type: "boolean", description: "Do not ask the broker for queue depths" },

@@ -16,19 +16,19 @@ async function apply(clusterName?: string): Promise<void> {
 }
 
 const init = defineCommand({
-  meta: { name: "init", description: "Create the database and every table (idempotent)" },
+  meta: { name: "init", description: "Create the database and every table (idempotent)", examples: ["altrepodb db init", "altrepodb db init --cluster main"] },
   args: { cluster },
   run: ({ args }) => apply(args.cluster),
 });
 
 const migrateCmd = defineCommand({
-  meta: { name: "migrate", description: "Apply pending migrations" },
+  meta: { name: "migrate", description: "Apply pending migrations", examples: ["altrepodb -c /etc/altrepodb/config.toml db migrate"] },
   args: { cluster },
   run: ({ args }) => apply(args.cluster),
 });
 
 const status = defineCommand({
-  meta: { name: "status", description: "Show applied and pending migrations" },
+  meta: { name: "status", description: "Show applied and pending migrations", examples: ["altrepodb db status", "altrepodb db status --json"] },
   args: { json: { type: "boolean", description: "One JSON object per migration" } },
   async run({ args }) {
     const states = await migrationStatus(await cliDb());
