@@ -5,6 +5,7 @@
 import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { defineCommand } from "citty";
+import { jsonText } from "../models/json";
 import { ConfigError, effectiveConfig, effectiveToml, type Config, type Resolved } from "../config";
 import { REGISTRY } from "../daemon/services";
 import { resolveDaemonSettings } from "../daemon/settings";
@@ -57,7 +58,7 @@ const check = defineCommand({
       const why = unwritable(config.log.file);
       if (why) log.warn(`[log] file ${config.log.file} is not writable (${why}): log lines go to stderr only`);
     }
-    if (args.json) process.stdout.write(JSON.stringify({ source: config.source, ...effectiveConfig(config, resolved) }, null, 2) + "\n");
+    if (args.json) process.stdout.write(jsonText({ source: config.source, ...effectiveConfig(config, resolved) }, 2) + "\n");
     else process.stdout.write(effectiveToml(config, resolved));
   },
 });

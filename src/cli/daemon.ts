@@ -1,5 +1,6 @@
 /** `altrepodb daemon [run]` runs the AMQP daemon; `altrepodb daemon status` shows how it is doing. */
 import { defineCommand } from "citty";
+import { jsonText } from "../models/json";
 import { connectBroker, describeBroker, queueDepths, type QueueDepth } from "../amqp";
 import { loadConfig } from "../config";
 import { Daemon } from "../daemon/daemon";
@@ -85,7 +86,7 @@ const status = defineCommand({
       return d?.messages !== undefined ? String(d.messages) : d?.error ? "missing" : "?";
     };
     if (args.json) {
-      process.stdout.write(JSON.stringify({ running: !reason, reason, status_file: settings.statusFile, status: st, queues: Object.fromEntries(q.byQueue), broker_error: q.error }, null, 2) + "\n");
+      process.stdout.write(jsonText({ running: !reason, reason, status_file: settings.statusFile, status: st, queues: Object.fromEntries(q.byQueue), broker_error: q.error }, 2) + "\n");
     } else {
       const out: string[] = [];
       if (st) {

@@ -1,5 +1,6 @@
 /** `altrepodb db init|migrate|status`: create and upgrade the schema. */
 import { defineCommand } from "citty";
+import { jsonText } from "../models/json";
 import { migrate, migrationStatus } from "../db/migrations";
 import { log } from "../log";
 import { cliConfig, cliDb } from "./context";
@@ -33,7 +34,7 @@ const status = defineCommand({
   async run({ args }) {
     const states = await migrationStatus(await cliDb());
     for (const s of states) {
-      if (args.json) console.log(JSON.stringify(s));
+      if (args.json) console.log(jsonText(s));
       else console.log([s.name.padEnd(32), s.state.padEnd(8), s.appliedAt ?? "", s.state === "failed" ? `step ${s.failedStep}: ${s.error}` : ""].join(" ").trimEnd());
     }
     const bad = states.filter((s) => s.state === "failed" || s.state === "changed");

@@ -1,5 +1,6 @@
 /** `altrepodb package load`: single RPM files. */
 import { defineCommand } from "citty";
+import { jsonText } from "../models/json";
 import { loadPackages } from "../loaders/package";
 import { cliLoadContext, globalFlags } from "./context";
 import { positiveIntArg } from "./_values";
@@ -21,7 +22,7 @@ const load = defineCommand({
     const ctx = await cliLoadContext("package", abortOnSignals());
     ctx.progress = progressReporter(ctx.log, globalFlags.quiet || Boolean(args.json));
     const r = await loadPackages(ctx, { files, force: args.force, workers });
-    if (args.json) console.log(JSON.stringify(r));
+    if (args.json) console.log(jsonText(r));
     else {
       for (const f of r.files) console.log(`${f.status.padEnd(9)} ${f.pkgHash ?? "-"} ${f.path}${f.error ? `: ${f.error}` : ""}`);
       for (const w of r.warnings) console.log(`note: ${w.path}: ${w.error}`);

@@ -1,5 +1,6 @@
 /** `altrepodb repo load|verify`: repository snapshots. */
 import { defineCommand } from "citty";
+import { jsonText } from "../models/json";
 import { loadRepo } from "../loaders/repo";
 import { verifyRepo } from "../loaders/repo/verify";
 import { cliLoadContext, globalFlags } from "./context";
@@ -39,7 +40,7 @@ const load = defineCommand({
       workers,
       dryRun: args["dry-run"],
     });
-    if (args.json) console.log(JSON.stringify(report, (_k, v) => (typeof v === "bigint" ? String(v) : v)));
+    if (args.json) console.log(jsonText(report));
     else {
       const p = report.packages;
       console.log(`${report.branch} ${report.date}: ${p.seen} packages, ${p.known} already known, ${p.parsed} parsed, ${p.failed} failed in ${report.seconds.toFixed(2)} s`);
@@ -66,7 +67,7 @@ const verify = defineCommand({
     const ctx = await cliLoadContext("verify");
     ctx.progress = progressReporter(ctx.log, globalFlags.quiet || Boolean(args.json));
     const report = await verifyRepo(ctx, { branch, path: String(args.path), date });
-    if (args.json) console.log(JSON.stringify(report));
+    if (args.json) console.log(jsonText(report));
     else {
       for (const d of report.differences) console.log(`${d.path}: ${d.problem}`);
       console.log(`${report.branch} ${report.date}: ${report.checked} files checked, ${report.differences.length} difference(s)`);

@@ -2,6 +2,7 @@
 import { statSync } from "node:fs";
 import { basename } from "node:path";
 import { defineCommand } from "citty";
+import { jsonText } from "../models/json";
 import { type DumpedPackage, type DumpError, dumpPath, formatDump, isDumpError } from "../rpm/index.ts";
 import { RunFailed } from "./errors";
 
@@ -23,7 +24,7 @@ const dump = defineCommand({
 });
 
 function print(d: DumpedPackage | DumpError, json: boolean, first: boolean): void {
-  if (json) process.stdout.write(`${JSON.stringify(d)}\n`);
+  if (json) process.stdout.write(`${jsonText(d)}\n`);
   else if (isDumpError(d)) process.stderr.write(`${d.path}: ${d.error}${d.offset === undefined ? "" : ` (at byte ${d.offset})`}\n`);
   else process.stdout.write(`${first ? "" : "\n"}== ${d.path}${d.offset === undefined ? "" : ` @${d.offset}`}\n${formatDump(d)}\n`);
 }

@@ -1,5 +1,6 @@
 /** `altrepodb task load|clean`: girar build tasks. */
 import { defineCommand } from "citty";
+import { jsonText } from "../models/json";
 import { InputError } from "../loaders/errors";
 import { loadTask, type TaskLoadReport } from "../loaders/task";
 import type { DependsBackfill } from "../loaders/task/types";
@@ -9,8 +10,6 @@ import { choiceArg, positiveIntArg } from "./_values";
 import { RunFailed } from "./errors";
 import { progressReporter } from "./progress";
 import { abortOnSignals } from "./signals";
-
-const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? String(x) : x));
 
 function printReport(r: TaskLoadReport): void {
   const p = r.packages;
@@ -61,11 +60,11 @@ const load = defineCommand({
       } catch (e) {
         if (!(e instanceof InputError)) throw e;
         ctx.log.error(`not loaded: ${e.message}`);
-        if (args.json) console.log(json({ path, complete: false, error: e.message }));
+        if (args.json) console.log(jsonText({ path, complete: false, error: e.message }));
         bad.push(`${path}: ${e.message}`);
         continue;
       }
-      if (args.json) console.log(json(report));
+      if (args.json) console.log(jsonText(report));
       else printReport(report);
       if (!report.complete) bad.push(`task ${report.taskId} (${report.path}): ${report.skipped.length} item(s) skipped`);
     }
@@ -89,7 +88,7 @@ const clean = defineCommand({
     const taskId = positiveIntArg("--task", args.task);
     const ctx = await cliLoadContext("clean");
     const r = await cleanTasks(ctx, { tasksDir: String(args.tasksDir), taskId, dryRun: args["dry-run"] });
-    if (args.json) console.log(json(r));
+    if (args.json) console.log(jsonText(r));
     else {
       for (const u of r.unclear) console.log(unclearLine(u));
       console.error(
