@@ -95,16 +95,15 @@ export async function parseLine(root: AnyCommand, argv: string[]): Promise<Parse
     throw new CommandUsageError(msg, [...path], cmd);
   };
 
-  /** Takes option argv[i] if it is a global flag or help; returns false otherwise. */
-  const takeGlobal = (token: string, table: Map<string, Option>): boolean => {
+  /** Takes option argv[i] if it is a global flag (the command's own options were tried first) or help. */
+  const takeGlobal = (token: string): boolean => {
     if (token === "--help" || token === "-h") return (help = true);
-    if (token === "-vv" && !table.has("-vv") && globalTable.has("-v")) {
+    if (token === "-vv" && globalTable.has("-v")) {
       globals.verbose = Number(globals.verbose ?? 0) + 2;
       return true;
     }
-    const key = token.startsWith("--") ? token.split("=")[0] : token;
-    const o = table.get(key) ?? globalTable.get(key);
-    if (!o || !o.global || table.get(key)?.global === false) return false;
+    const o = globalTable.get(token.startsWith("--") ? token.split("=")[0] : token);
+    if (!o) return false;
     i = takeValue(o, token, globals, i);
     return true;
   };
@@ -146,7 +145,7 @@ export async function parseLine(root: AnyCommand, argv: string[]): Promise<Parse
           version = true;
           continue;
         }
-        if (!takeGlobal(t, new Map())) fail(unknownOption(t, globalTable));
+        if (!takeGlobal(t)) fail(unknownOption(t, globalTable));
         continue;
       }
       name = t;
@@ -190,7 +189,7 @@ export async function parseLine(root: AnyCommand, argv: string[]): Promise<Parse
       const own = table.get(key);
       if (own) i = takeValue(own, t, values, i);
       else if (key.startsWith("--no-") && table.get(`--${key.slice(5)}`)?.def.type === "boolean" && !t.includes("=")) values[table.get(`--${key.slice(5)}`)!.name] = false;
-      else if (!takeGlobal(t, table)) fail(unknownOption(t, table));
+      else if (!takeGlobal(t)) fail(unknownOption(t, new Map([...globalTable, ...table])));
     } else {
       words.push(t);
       if (meta.rest === "text" && words.length >= positionals.length) freeText = true;

@@ -3,12 +3,15 @@
  * validation, a warning for an unwritable log file, and a complete TOML that, loaded again by our
  * config loader, gives the same effective configuration.
  */
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config";
 import { scratchDir } from "../fixtures/_util";
 import { cli } from "../helpers/cli";
+
+// each test runs the CLI as a process several times; a busy machine makes that slow
+setDefaultTimeout(300_000);
 
 function configFile(text: string): { dir: string; path: string } {
   const dir = scratchDir("config-check");

@@ -4,11 +4,14 @@
  * exit codes, usage errors and help. Runs the CLI as a process (the compiled binary when
  * ALTREPODB_TEST_BINARY names it).
  */
-import { beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { scratchDir } from "../fixtures/_util";
 import { CLI, cli, newConfig } from "../helpers/cli";
+
+// each test runs the CLI as a process several times; a busy machine makes that slow
+setDefaultTimeout(300_000);
 
 let cfg: string;
 beforeAll(() => {

@@ -3,13 +3,16 @@
  * tables (table names used as keys stay as they are), stdout holds only the JSON, logs go to
  * stderr.
  */
-import { beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { jsonText, snakeKey } from "../../src/models/json";
 import { scratchDir } from "../fixtures/_util";
 import { cli, newConfig } from "../helpers/cli";
 import { corpusFile, hasCorpus } from "../rpm/_corpus";
+
+// each test runs the CLI as a process several times; a busy machine makes that slow
+setDefaultTimeout(300_000);
 
 /** Every key at any depth, except those of `rows` (table names). */
 function keysOf(v: unknown, out: string[] = [], parent = ""): string[] {
