@@ -83,7 +83,7 @@ export function effectiveConfig(c: Config, resolved: Resolved = {}): Table {
     cert: a.cert ?? "",
     key: a.key ?? "",
     // "guest" is the broker's well-known default, not a secret
-    ...(a.password === "guest" && !f.amqp.password && !f.amqp.password_file ? {} : secret(a.password, f.amqp.password_file)),
+    ...(a.password === "guest" && !f.amqp.password_file ? {} : secret(a.password, f.amqp.password_file)),
   };
   const services: Table = {};
   for (const [name, s] of Object.entries(f.services)) services[name] = ordered({ ...s, ...(resolved.services?.[name] ?? {}) }, ["enabled", "queue", "exchange", "declare_exchange", "routing_keys"]);

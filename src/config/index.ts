@@ -61,7 +61,8 @@ export function expandHome(p: string): string {
 
 function describeIssue(issue: v.BaseIssue<unknown>): string {
   if (issue.type === "strict_object" && issue.kind === "schema") return "unknown key";
-  return issue.message.replace(/^Invalid (type|value|key): /, "");
+  // a bad URL is quoted back: never with its password
+  return issue.message.replace(/^Invalid (type|value|key): /, "").replace(/\/\/([^/:@\s"]*):[^/@\s"]*@/g, "//$1:***@");
 }
 
 /** Parses and validates TOML text; errors name the file, line and key. */

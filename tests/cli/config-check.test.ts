@@ -64,6 +64,13 @@ describe("config check", () => {
     expect(config.database.driver === "http" && config.database.password).toBe("Pw-File-Secret-1");
   });
 
+  test("a bad URL is quoted back without its password", () => {
+    const r = cli(configFile(`[database.http]\nurl = "http://alice:Bad-Url-Secret@no such host:8123"\n`).path, ["config", "check"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("database.http.url");
+    expect(r.stderr).not.toContain("Bad-Url-Secret");
+  });
+
   test("the printed TOML is complete, snake_case, and loads to the same effective configuration", () => {
     const { dir, path } = configFile(FULL);
     writeFileSync(join(dir, "db.pw"), "pw\n");
@@ -84,6 +91,16 @@ describe("config check", () => {
     const json2 = JSON.parse(cli(again, ["config", "check", "--json"]).stdout);
     expect({ ...json2, source: "" }).toEqual({ ...json1, source: "" });
     expect(JSON.stringify(json1)).not.toMatch(/"[a-z]+[A-Z][A-Za-z]*":/);
+  });
+
+  test("config.example.toml round-trips too", () => {
+    const example = join(import.meta.dir, "..", "..", "config.example.toml");
+    const first = cli(example, ["config", "check"]);
+    expect(first.code).toBe(0);
+    const again = join(scratchDir("config-check"), "again.toml");
+    writeFileSync(again, first.stdout);
+    const second = cli(again, ["config", "check"]);
+    expect(second.stdout.slice(second.stdout.indexOf("\n"))).toBe(first.stdout.slice(first.stdout.indexOf("\n")));
   });
 
   test("the embedded driver's libchdb is printed resolved", () => {
