@@ -25,7 +25,12 @@ function verbList(): string {
 }
 
 export default defineCommand({
-  meta: { name: "amqpfire", description: "Publish a message a daemon service takes (repo, task, task-approve, …)" },
+  meta: {
+    name: "amqpfire",
+    description: "Publish a message a daemon service takes (repo, task, task-approve, …); the words after SERVICE are passed as they are",
+    examples: ["altrepodb -c /etc/altrepodb/config.toml amqpfire repo p10 2026-11-20", "altrepodb amqpfire --dry-run task-approve 412345 100 alice -v looks good"],
+    rest: "text",
+  },
   args: {
     service: { type: "positional", description: `What to send:\n${verbList()}`, required: true },
     "dry-run": { type: "boolean", description: 'Print "<routing key> <json>" instead of publishing' },

@@ -1,28 +1,67 @@
-/** `altrepodb config check`: validate the configuration and print it with secrets masked. */
+/**
+ * `altrepodb config check`: validate the configuration as the daemon does and print the effective
+ * values as a complete TOML file (or JSON), secrets masked.
+ */
+import { accessSync, constants, existsSync, statSync } from "node:fs";
+import { dirname } from "node:path";
 import { defineCommand } from "citty";
-import { maskedConfig } from "../config";
+import { jsonText } from "../models/json";
+import { ConfigError, effectiveConfig, effectiveToml, type Config, type Resolved } from "../config";
+import { REGISTRY } from "../daemon/services";
+import { resolveDaemonSettings } from "../daemon/settings";
+import { libchdbCandidates } from "../db/embedded/libchdb";
+import { log } from "../log";
 import { cliConfig } from "./context";
 
+/** Why the log file cannot be appended to, or undefined when it can. */
+function unwritable(file: string): string | undefined {
+  try {
+    if (existsSync(file)) {
+      if (!statSync(file).isFile()) return "not a regular file";
+      accessSync(file, constants.W_OK);
+    } else accessSync(dirname(file), constants.W_OK);
+    return undefined;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === "ENOENT" ? `directory ${dirname(file)} does not exist` : (code ?? (e as Error).message);
+  }
+}
+
+/** The daemon's own checks; a configuration without services is fine for the CLI, with a note. */
+function daemonPart(config: Config): Resolved {
+  try {
+    const s = resolveDaemonSettings(config, REGISTRY);
+    return {
+      daemon: { state_dir: s.stateDir, status_file: s.statusFile, spool_dir: s.notifier.spoolDir },
+      services: Object.fromEntries(s.services.map((x) => [x.name, { queue: x.topology.queue, exchange: x.topology.exchange, routing_keys: [...x.topology.routingKeys] }])),
+    };
+  } catch (e) {
+    if (!(e instanceof ConfigError && e.key === "services" && Object.values(config.file.services).every((x) => !x.enabled))) throw e;
+    log.warn(`the daemon would not start with this configuration: ${e.message}`);
+    return {};
+  }
+}
+
 const check = defineCommand({
-  meta: { name: "check", description: "Validate the configuration and print the effective values (secrets masked)" },
-  args: { json: { type: "boolean", description: "Print JSON" } },
+  meta: { name: "check", description: "Validate the configuration (as the daemon does) and print the effective values as TOML, secrets masked", examples: ["altrepodb -c /etc/altrepodb/config.toml config check"] },
+  args: { json: { type: "boolean", description: "Print JSON (the same keys as the file)" } },
   run({ args }) {
-    const shown = maskedConfig(cliConfig());
-    process.stdout.write(args.json ? JSON.stringify(shown, null, 2) + "\n" : toToml(shown));
+    const config = cliConfig();
+    const resolved = daemonPart(config);
+    if (config.database.driver === "embedded") {
+      const configured = config.database.libchdb;
+      const found = configured ? (existsSync(configured) ? configured : undefined) : libchdbCandidates().find((p) => existsSync(p));
+      if (found) resolved.libchdb = found;
+      else log.warn(configured ? `libchdb not found at ${configured} (database.embedded.libchdb)` : "libchdb.so not found: set database.embedded.libchdb or $ALTREPODB_LIBCHDB");
+    }
+    if (config.log.file) {
+      const why = unwritable(config.log.file);
+      if (why) log.warn(`[log] file ${config.log.file} is not writable (${why}): log lines go to stderr only`);
+    }
+    if (args.json) process.stdout.write(jsonText({ source: config.source, ...effectiveConfig(config, resolved) }, 2) + "\n");
+    else process.stdout.write(effectiveToml(config, resolved));
   },
 });
-
-function toToml(obj: Record<string, unknown>, prefix = ""): string {
-  const scalars: string[] = [];
-  const tables: string[] = [];
-  for (const [k, v] of Object.entries(obj)) {
-    if (v === undefined || v === null) continue;
-    if (typeof v === "object" && !Array.isArray(v)) tables.push(toToml(v as Record<string, unknown>, prefix ? `${prefix}.${k}` : k));
-    else scalars.push(`${/^[A-Za-z0-9_-]+$/.test(k) ? k : JSON.stringify(k)} = ${JSON.stringify(v)}`);
-  }
-  const head = prefix && scalars.length ? `[${prefix}]\n` : "";
-  return head + scalars.map((s) => s + "\n").join("") + (scalars.length && tables.length ? "\n" : "") + tables.join("\n");
-}
 
 export default defineCommand({
   meta: { name: "config", description: "Inspect the configuration" },

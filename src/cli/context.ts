@@ -14,33 +14,16 @@ export interface GlobalFlags {
 
 export const globalFlags: GlobalFlags = { verbose: 0, quiet: false };
 
-/** Takes -c/--config, -v/--verbose, -q/--quiet and --log-format out of argv, wherever they are. */
-export function extractGlobalFlags(argv: string[]): string[] {
-  const rest: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = (name: string): string => {
-      const eq = a.indexOf("=");
-      if (eq > 0) return a.slice(eq + 1);
-      const v = argv[++i];
-      if (v === undefined) throw new UsageError(`${name} needs a value`);
-      return v;
-    };
-    if (a === "--") {
-      rest.push(...argv.slice(i));
-      break;
-    }
-    if (a === "-c" || a === "--config" || a.startsWith("--config=")) globalFlags.config = value("--config");
-    else if (a === "-v" || a === "--verbose") globalFlags.verbose++;
-    else if (a === "-vv") globalFlags.verbose += 2;
-    else if (a === "-q" || a === "--quiet") globalFlags.quiet = true;
-    else if (a === "--log-format" || a.startsWith("--log-format=")) {
-      const f = value("--log-format");
-      if (f !== "text" && f !== "json") throw new UsageError(`--log-format must be text or json, not ${JSON.stringify(f)}`);
-      globalFlags.logFormat = f;
-    } else rest.push(a);
+/** The global flags parsed from the command line (src/cli/_args.ts) become the run's settings. */
+export function applyGlobalFlags(g: Record<string, unknown>): void {
+  if (g.config !== undefined) globalFlags.config = String(g.config);
+  if (g.verbose) globalFlags.verbose = Number(g.verbose);
+  if (g.quiet) globalFlags.quiet = true;
+  const f = g["log-format"];
+  if (f !== undefined) {
+    if (f !== "text" && f !== "json") throw new UsageError(`--log-format must be text or json, not ${JSON.stringify(f)}`);
+    globalFlags.logFormat = f;
   }
-  return rest;
 }
 
 let config: Config | undefined;

@@ -1,5 +1,6 @@
 /** `altrepodb daemon [run]` runs the AMQP daemon; `altrepodb daemon status` shows how it is doing. */
 import { defineCommand } from "citty";
+import { jsonText } from "../models/json";
 import { connectBroker, describeBroker, queueDepths, type QueueDepth } from "../amqp";
 import { loadConfig } from "../config";
 import { Daemon } from "../daemon/daemon";
@@ -11,7 +12,7 @@ import { cliConfig } from "./context";
 import { RunFailed } from "./errors";
 
 const run = defineCommand({
-  meta: { name: "run", description: "Run the daemon in the foreground (systemd Type=notify); the default" },
+  meta: { name: "run", description: "Run the daemon in the foreground (systemd Type=notify); the default", examples: ["altrepodb -c /etc/altrepodb/config.toml daemon"] },
   async run() {
     const config = cliConfig();
     const daemon = new Daemon({ config, reloadConfig: () => loadConfig({ path: config.source ?? undefined }) });
@@ -57,7 +58,11 @@ async function depths(statusQueues: string[]): Promise<{ byQueue: Map<string, Qu
 }
 
 const status = defineCommand({
-  meta: { name: "status", description: "Per service: state, messages done/failed/dead-lettered, last error, queue depth; exit 1 when the daemon is not running" },
+  meta: {
+    name: "status",
+    description: "Per service: state, messages done/failed/dead-lettered, last error, queue depth; exit 1 when the daemon is not running",
+    examples: ["altrepodb -c /etc/altrepodb/config.toml daemon status"],
+  },
   args: {
     json: { type: "boolean", description: "Print the status file plus queue depths as JSON" },
     "no-broker": { type: "boolean", description: "Do not ask the broker for queue depths" },
@@ -81,7 +86,7 @@ const status = defineCommand({
       return d?.messages !== undefined ? String(d.messages) : d?.error ? "missing" : "?";
     };
     if (args.json) {
-      process.stdout.write(JSON.stringify({ running: !reason, reason, status_file: settings.statusFile, status: st, queues: Object.fromEntries(q.byQueue), broker_error: q.error }, null, 2) + "\n");
+      process.stdout.write(jsonText({ running: !reason, reason, status_file: settings.statusFile, status: st, queues: Object.fromEntries(q.byQueue), broker_error: q.error }, 2) + "\n");
     } else {
       const out: string[] = [];
       if (st) {

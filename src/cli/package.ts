@@ -1,13 +1,15 @@
 /** `altrepodb package load`: single RPM files. */
 import { defineCommand } from "citty";
+import { jsonText } from "../models/json";
 import { loadPackages } from "../loaders/package";
 import { cliLoadContext, globalFlags } from "./context";
-import { RunFailed, UsageError } from "./errors";
+import { positiveIntArg } from "./_values";
+import { RunFailed } from "./errors";
 import { progressReporter } from "./progress";
 import { abortOnSignals } from "./signals";
 
 const load = defineCommand({
-  meta: { name: "load", description: "Load RPM files (source or binary) into the package tables" },
+  meta: { name: "load", description: "Load RPM files (source or binary) into the package tables", examples: ["altrepodb package load foo-1.0-alt1.src.rpm foo-1.0-alt1.x86_64.rpm"], rest: "repeat" },
   args: {
     file: { type: "positional", description: "An .rpm or .src.rpm file (several allowed)", required: true },
     force: { type: "boolean", description: "Parse and insert even when the file is already known" },
@@ -16,15 +18,11 @@ const load = defineCommand({
   },
   async run({ args }) {
     const files = (args._ as string[]).length ? (args._ as string[]) : [String(args.file)];
-    let workers: number | undefined;
-    if (args.workers !== undefined) {
-      workers = Number(args.workers);
-      if (!Number.isInteger(workers) || workers < 1) throw new UsageError(`--workers must be a positive integer, not ${JSON.stringify(args.workers)}`);
-    }
+    const workers = positiveIntArg("--workers", args.workers);
     const ctx = await cliLoadContext("package", abortOnSignals());
     ctx.progress = progressReporter(ctx.log, globalFlags.quiet || Boolean(args.json));
     const r = await loadPackages(ctx, { files, force: args.force, workers });
-    if (args.json) console.log(JSON.stringify(r));
+    if (args.json) console.log(jsonText(r));
     else {
       for (const f of r.files) console.log(`${f.status.padEnd(9)} ${f.pkgHash ?? "-"} ${f.path}${f.error ? `: ${f.error}` : ""}`);
       for (const w of r.warnings) console.log(`note: ${w.path}: ${w.error}`);

@@ -1,21 +1,20 @@
 /** `altrepodb repo load|verify`: repository snapshots. */
 import { defineCommand } from "citty";
+import { jsonText } from "../models/json";
 import { loadRepo } from "../loaders/repo";
 import { verifyRepo } from "../loaders/repo/verify";
 import { cliLoadContext, globalFlags } from "./context";
-import { RunFailed, UsageError } from "./errors";
+import { branchArg, dateArg, positiveIntArg } from "./_values";
+import { RunFailed } from "./errors";
 import { progressReporter } from "./progress";
 import { abortOnSignals } from "./signals";
 
-function workersArg(v: unknown): number | undefined {
-  if (v === undefined || v === "") return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--workers must be a positive integer, not ${JSON.stringify(v)}`);
-  return n;
-}
-
 const load = defineCommand({
-  meta: { name: "load", description: "Load a repository snapshot (branch + date) into the database" },
+  meta: {
+    name: "load",
+    description: "Load a repository snapshot (branch + date) into the database",
+    examples: ["altrepodb repo load p10 /srv/p10/date/2026-11-20 --date 2026-11-20", "altrepodb repo load p10 /srv/p10 --date 2026-11-20 --dry-run --json"],
+  },
   args: {
     branch: { type: "positional", description: "Branch (package set) name, e.g. p10", required: true },
     path: { type: "positional", description: "Snapshot root directory", required: true },
@@ -27,18 +26,21 @@ const load = defineCommand({
     json: { type: "boolean", description: "Print the summary as JSON" },
   },
   async run({ args }) {
+    const branch = branchArg("BRANCH", args.branch);
+    const date = dateArg("--date", args.date);
+    const workers = positiveIntArg("--workers", args.workers);
     const ctx = await cliLoadContext("repo", abortOnSignals());
     ctx.progress = progressReporter(ctx.log, globalFlags.quiet || Boolean(args.json));
     const report = await loadRepo(ctx, {
-      branch: String(args.branch),
+      branch,
       path: String(args.path),
-      date: String(args.date),
+      date,
       tag: args.tag,
       force: args.force,
-      workers: workersArg(args.workers),
+      workers,
       dryRun: args["dry-run"],
     });
-    if (args.json) console.log(JSON.stringify(report, (_k, v) => (typeof v === "bigint" ? String(v) : v)));
+    if (args.json) console.log(jsonText(report));
     else {
       const p = report.packages;
       console.log(`${report.branch} ${report.date}: ${p.seen} packages, ${p.known} already known, ${p.parsed} parsed, ${p.failed} failed in ${report.seconds.toFixed(2)} s`);
@@ -52,7 +54,7 @@ const load = defineCommand({
 });
 
 const verify = defineCommand({
-  meta: { name: "verify", description: "Check the database against a snapshot's files (package set, sizes, digests)" },
+  meta: { name: "verify", description: "Check the database against a snapshot's files (package set, sizes, digests)", examples: ["altrepodb repo verify p10 /srv/p10/date/2026-11-20 --date 2026-11-20"] },
   args: {
     branch: { type: "positional", description: "Branch (package set) name", required: true },
     path: { type: "positional", description: "Snapshot root directory", required: true },
@@ -60,10 +62,12 @@ const verify = defineCommand({
     json: { type: "boolean", description: "Print the report as JSON" },
   },
   async run({ args }) {
+    const branch = branchArg("BRANCH", args.branch);
+    const date = args.date === undefined ? undefined : dateArg("--date", args.date);
     const ctx = await cliLoadContext("verify");
     ctx.progress = progressReporter(ctx.log, globalFlags.quiet || Boolean(args.json));
-    const report = await verifyRepo(ctx, { branch: String(args.branch), path: String(args.path), date: args.date });
-    if (args.json) console.log(JSON.stringify(report));
+    const report = await verifyRepo(ctx, { branch, path: String(args.path), date });
+    if (args.json) console.log(jsonText(report));
     else {
       for (const d of report.differences) console.log(`${d.path}: ${d.problem}`);
       console.log(`${report.branch} ${report.date}: ${report.checked} files checked, ${report.differences.length} difference(s)`);

@@ -1,28 +1,15 @@
 /** `altrepodb task load|clean`: girar build tasks. */
 import { defineCommand } from "citty";
+import { jsonText } from "../models/json";
 import { InputError } from "../loaders/errors";
 import { loadTask, type TaskLoadReport } from "../loaders/task";
 import type { DependsBackfill } from "../loaders/task/types";
 import { cleanTasks, unclearLine } from "../loaders/task/clean";
 import { cliLoadContext, globalFlags } from "./context";
-import { RunFailed, UsageError } from "./errors";
+import { choiceArg, positiveIntArg } from "./_values";
+import { RunFailed } from "./errors";
 import { progressReporter } from "./progress";
 import { abortOnSignals } from "./signals";
-
-const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? String(x) : x));
-
-function workersArg(v: unknown): number | undefined {
-  if (v === undefined || v === "") return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--workers must be a positive integer, not ${JSON.stringify(v)}`);
-  return n;
-}
-
-function backfillArg(v: unknown): DependsBackfill | undefined {
-  if (v === undefined || v === "") return undefined;
-  if (v === "task" || v === "full" || v === "off") return v;
-  throw new UsageError(`--backfill must be task, full or off, not ${JSON.stringify(v)}`);
-}
 
 function printReport(r: TaskLoadReport): void {
   const p = r.packages;
@@ -38,7 +25,12 @@ function printReport(r: TaskLoadReport): void {
 }
 
 const load = defineCommand({
-  meta: { name: "load", description: "Load girar task directories (state, subtasks, iterations, plan, approvals, logs, packages)" },
+  meta: {
+    name: "load",
+    description: "Load girar task directories (state, subtasks, iterations, plan, approvals, logs, packages)",
+    examples: ["altrepodb task load /tasks/283337", "altrepodb task load /archive/tasks/done/_276/283337 /tasks/283340 --json"],
+    rest: "repeat",
+  },
   args: {
     path: { type: "positional", description: "Task directory, e.g. /tasks/283337 (several allowed)", required: true },
     force: { type: "boolean", description: "Parse and insert every package of the task again, even if known" },
@@ -49,8 +41,8 @@ const load = defineCommand({
   },
   async run({ args }) {
     const paths = (args._ as string[]).length ? (args._ as string[]) : [String(args.path)];
-    const backfill = backfillArg(args.backfill);
-    const workers = workersArg(args.workers);
+    const backfill = choiceArg<DependsBackfill>("--backfill", args.backfill, ["task", "full", "off"]);
+    const workers = positiveIntArg("--workers", args.workers);
     const ctx = await cliLoadContext("task", abortOnSignals());
     ctx.progress = progressReporter(ctx.log, globalFlags.quiet || Boolean(args.json));
     const bad: string[] = [];
@@ -69,11 +61,11 @@ const load = defineCommand({
       } catch (e) {
         if (!(e instanceof InputError)) throw e;
         ctx.log.error(`not loaded: ${e.message}`);
-        if (args.json) console.log(json({ path, complete: false, error: e.message }));
+        if (args.json) console.log(jsonText({ path, complete: false, error: e.message }));
         bad.push(`${path}: ${e.message}`);
         continue;
       }
-      if (args.json) console.log(json(report));
+      if (args.json) console.log(jsonText(report));
       else printReport(report);
       if (!report.complete) bad.push(`task ${report.taskId} (${report.path}): ${report.skipped.length} item(s) skipped`);
     }
@@ -82,7 +74,11 @@ const load = defineCommand({
 });
 
 const clean = defineCommand({
-  meta: { name: "clean", description: "Mark open tasks whose directory is gone as DELETED; list tasks whose state differs (task_cleaner)" },
+  meta: {
+    name: "clean",
+    description: "Mark open tasks whose directory is gone as DELETED; list tasks whose state differs (task_cleaner)",
+    examples: ["altrepodb task clean /tasks --dry-run"],
+  },
   args: {
     tasksDir: { type: "positional", description: "The girar tasks root, e.g. /tasks", required: true },
     task: { type: "string", description: "Only this task id", valueHint: "ID" },
@@ -90,14 +86,10 @@ const clean = defineCommand({
     json: { type: "boolean", description: "Print the report as JSON" },
   },
   async run({ args }) {
-    let taskId: number | undefined;
-    if (args.task !== undefined) {
-      taskId = Number(args.task);
-      if (!Number.isInteger(taskId) || taskId <= 0) throw new UsageError(`--task must be a positive task id, not ${JSON.stringify(args.task)}`);
-    }
+    const taskId = positiveIntArg("--task", args.task);
     const ctx = await cliLoadContext("clean");
     const r = await cleanTasks(ctx, { tasksDir: String(args.tasksDir), taskId, dryRun: args["dry-run"] });
-    if (args.json) console.log(json(r));
+    if (args.json) console.log(jsonText(r));
     else {
       for (const u of r.unclear) console.log(unclearLine(u));
       console.error(

@@ -11,11 +11,13 @@ import * as v from "valibot";
 import { ConfigError } from "./errors";
 import { locateKey } from "./locate";
 import { FileSchema, type FileConfig } from "./schema";
+import { maskUrl, urlPassword } from "./effective";
 import type { BrokerOptions } from "../amqp/options";
 import type { DbConfig } from "../db";
 
 export { ConfigError } from "./errors";
 export { FileSchema, type FileConfig } from "./schema";
+export { effectiveConfig, effectiveToml, maskUrl, type Resolved } from "./effective";
 
 export type LogLevel = "error" | "warn" | "info" | "debug" | "trace";
 
@@ -59,7 +61,8 @@ export function expandHome(p: string): string {
 
 function describeIssue(issue: v.BaseIssue<unknown>): string {
   if (issue.type === "strict_object" && issue.kind === "schema") return "unknown key";
-  return issue.message.replace(/^Invalid (type|value|key): /, "");
+  // a bad URL is quoted back: never with its password
+  return issue.message.replace(/^Invalid (type|value|key): /, "").replace(/\/\/([^/:@\s"]*):[^/@\s"]*@/g, "//$1:***@");
 }
 
 /** Parses and validates TOML text; errors name the file, line and key. */
@@ -81,7 +84,8 @@ export function parseConfigText(text: string, file: string): FileConfig {
 
 function readSecret(file: string, key: string): string {
   try {
-    return readFileSync(file, "utf8").replace(/\r?\n$/, "");
+    // the first line, as a secret file written by `echo` or an editor has a newline after it
+    return readFileSync(file, "utf8").split("\n")[0].replace(/\r$/, "");
   } catch (e) {
     throw new ConfigError(`cannot read password file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, undefined, undefined, key);
   }
@@ -109,6 +113,9 @@ export function resolveConfig(file: FileConfig, source: string | null, env: Reco
   const driver = (env.ALTREPODB_DB_DRIVER as "embedded" | "http" | undefined) ?? db.driver ?? "embedded";
   if (driver !== "embedded" && driver !== "http") throw new ConfigError(`ALTREPODB_DB_DRIVER must be "embedded" or "http", got ${JSON.stringify(driver)}`);
   const database = env.ALTREPODB_DB_NAME ?? db.name;
+  if (env.ALTREPODB_DB_NAME !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(database))
+    throw new ConfigError(`ALTREPODB_DB_NAME must be a plain identifier (letters, digits, _), got ${JSON.stringify(database)}`);
+  if (env.ALTREPODB_DB_URL !== undefined && !URL.canParse(env.ALTREPODB_DB_URL)) throw new ConfigError(`ALTREPODB_DB_URL is not a URL: ${JSON.stringify(maskUrl(env.ALTREPODB_DB_URL))}`);
   let dbConfig: Config["database"];
   if (driver === "embedded") {
     // under the systemd unit (StateDirectory=, ProtectHome=yes) the state directory; else the user's data home
@@ -170,7 +177,7 @@ export function resolveConfig(file: FileConfig, source: string | null, env: Reco
 
 /** The effective configuration with secrets replaced, for `config check` and logs. */
 export function maskedConfig(c: Config): Record<string, unknown> {
-  const database = c.database.driver === "http" ? { ...c.database, password: c.database.password ? "***" : "" } : { ...c.database };
+  const database = c.database.driver === "http" ? { ...c.database, url: maskUrl(c.database.url), password: c.database.password ? "***" : "" } : { ...c.database };
   const amqp = { ...c.amqp, password: c.amqp.password ? "***" : "" };
   return { source: c.source, database, log: c.log, load: c.load, repo_dirs: c.repoDirs, task_dirs: c.taskDirs, amqp };
 }
@@ -178,6 +185,8 @@ export function maskedConfig(c: Config): Record<string, unknown> {
 /** Values that must never appear in logs. */
 export function secretsOf(c: Config): string[] {
   const out = c.database.driver === "http" && c.database.password ? [c.database.password] : [];
+  const inUrl = c.database.driver === "http" ? urlPassword(c.database.url) : undefined;
+  if (inUrl) out.push(inUrl, encodeURIComponent(inUrl));
   // "guest" is the broker's well-known default, masking it would only garble log lines
   if (c.amqp.password && c.amqp.password !== "guest") out.push(c.amqp.password);
   return out;

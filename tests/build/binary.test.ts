@@ -64,4 +64,18 @@ describe("the compiled binary", () => {
     expect(report.packages.failed).toBe(0);
     expect(report.rows.Specfiles_insert).toBe(snap.srpms.length);
   });
+
+  test("output through a slow pipe is complete; a typo of an option is a usage error", () => {
+    const env = { ALTREPODB_LIBCHDB: LIBCHDB, XDG_DATA_HOME: scratchDir("xdg") };
+    const r = Bun.spawnSync(["bash", "-c", '"$@" | (sleep 1; wc -l)', "piped", alone, "sql", "SELECT number FROM numbers(200000)"], {
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/root", ...env },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    expect(r.stdout.toString()).toBe("200000\n");
+    const typo = run(alone, ["repo", "load", "p10", snap.root, "--date", "2026-11-20", "--dryrun"], env);
+    expect(typo.code).toBe(2);
+    expect(typo.stdout).toBe("");
+    expect(typo.stderr).toContain("unknown option --dryrun (did you mean --dry-run?)");
+  });
 });

@@ -98,7 +98,7 @@ describe("task load from the command line", () => {
     const r = cli(cfg, ["task", "load", task.root, "--json"]);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
-    expect(report).toMatchObject({ taskId: 340201, state: "DONE", complete: true, skipped: [] });
+    expect(report).toMatchObject({ task_id: 340201, state: "DONE", complete: true, skipped: [] });
     expect(report.rows.TaskStates).toBe(1);
     const again = cli(cfg, ["task", "load", `${task.root}/`, "--json"]);
     expect(again.code).toBe(0);
@@ -124,7 +124,7 @@ describe("task load from the command line", () => {
     expect(mixed.code).toBe(1);
     const lines = mixed.stdout.trim().split("\n").map((l) => JSON.parse(l));
     expect(lines[0]).toMatchObject({ path: "/nonexistent/x", complete: false });
-    expect(lines[1]).toMatchObject({ taskId: 340201, complete: true });
+    expect(lines[1]).toMatchObject({ task_id: 340201, complete: true });
     expect(cli(cfg, ["task", "load", task.root, "--backfill", "sometimes"]).code).toBe(2);
     expect(cli(cfg, ["task", "load"]).code).toBe(2);
   });
@@ -235,7 +235,7 @@ describe("task clean from the command line", () => {
 
     const dry = cli(cfg, ["task", "clean", tasks, "--dry-run", "--json"]);
     expect(dry.code).toBe(0);
-    expect(JSON.parse(dry.stdout)).toMatchObject({ checked: 3, deleted: [340302], unclear: [{ taskId: 340303, db: "TESTED", fs: "FAILED" }], rows: 0 });
+    expect(JSON.parse(dry.stdout)).toMatchObject({ checked: 3, deleted: [340302], unclear: [{ task_id: 340303, db: "TESTED", fs: "FAILED" }], rows: 0 });
     expect(query(cfg, "SELECT count() AS n FROM TaskStates WHERE task_state = 'DELETED'")).toEqual([{ n: "0" }]);
 
     const real = cli(cfg, ["task", "clean", tasks]);
@@ -249,7 +249,7 @@ describe("task clean from the command line", () => {
     const one = JSON.parse(cli(cfg, ["task", "clean", tasks, "--task", "340301", "--json"]).stdout);
     expect(one).toMatchObject({ checked: 1, deleted: [], unclear: [] });
     const closed = JSON.parse(cli(cfg, ["task", "clean", tasks, "--task", "340302", "--json"]).stdout);
-    expect(closed).toMatchObject({ checked: 0, notOpen: 340302 });
+    expect(closed).toMatchObject({ checked: 0, not_open: 340302 });
     // an empty (unmounted?) tasks directory is refused
     const empty = cli(cfg, ["task", "clean", scratchDir("empty-tasks")]);
     expect(empty.code).toBe(1);
