@@ -4,9 +4,10 @@ import { buildErrata } from "../loaders/errata/index.ts";
 import { cliLoadContext } from "./context";
 import { UsageError } from "./errors";
 import { abortOnSignals } from "./signals";
+import { jsonText } from "../models/json.ts";
 
 const build = defineCommand({
-  meta: { name: "build", description: "Create or update ALT-PU errata of DONE tasks and ALT-BU bulletins of branch snapshots — example: altrepodb errata build --branch p10" },
+  meta: { name: "build", description: "Create or update ALT-PU errata of DONE tasks and ALT-BU bulletins of branch snapshots", examples: ["altrepodb errata build --branch p10", "altrepodb errata build --task 412345 --dry-run --json"] },
   args: {
     branch: { type: "string", description: "Only this branch" },
     task: { type: "string", description: "Only this task (no bulletins)" },
@@ -21,7 +22,7 @@ const build = defineCommand({
     }
     const ctx = await cliLoadContext("errata", abortOnSignals());
     const r = await buildErrata(ctx, { branch: args.branch ? String(args.branch) : undefined, task, dryRun: Boolean(args["dry-run"]) });
-    if (args.json) console.log(JSON.stringify(r));
+    if (args.json) console.log(jsonText(r));
     else {
       for (const id of r.created) console.log(`created\t${id}`);
       for (const id of r.updated) console.log(`updated\t${id}`);

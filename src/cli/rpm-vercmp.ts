@@ -7,6 +7,7 @@ export default defineCommand({
   meta: {
     name: "vercmp",
     description: "Print -1, 0 or 1 as librpm orders two [E:]V[-R] labels; `-` reads \"A B\" pairs from stdin",
+    examples: ["altrepodb rpm vercmp 1:2.0-alt1 2.1-alt1", "printf '1.0 1.0~rc1\\n' | altrepodb rpm vercmp -"],
   },
   args: {
     a: { type: "positional", description: "first label, or - for pairs on stdin", required: true },

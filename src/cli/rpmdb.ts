@@ -8,6 +8,7 @@ const dump = defineCommand({
   meta: {
     name: "dump",
     description: "Print every package of an rpm database (Berkeley DB Packages, NDB Packages.db or rpmdb.sqlite; a file or its directory)",
+    examples: ["altrepodb rpmdb dump /var/lib/rpm", "altrepodb rpmdb dump --json image-root/usr/lib/sysimage/rpm/rpmdb.sqlite"],
   },
   args: {
     path: { type: "positional", description: "The database file or the directory holding it (e.g. /var/lib/rpm)", required: true },

@@ -6,6 +6,7 @@ import { cliLoadContext, globalFlags } from "./context";
 import { RunFailed, UsageError } from "./errors";
 import { progressReporter } from "./progress";
 import { abortOnSignals } from "./signals";
+import { jsonText } from "../models/json.ts";
 
 const NVD_API = "https://services.nvd.nist.gov/rest/json/cves/2.0";
 const CPE_API = "https://services.nvd.nist.gov/rest/json/cpes/2.0";
@@ -18,8 +19,8 @@ function printFailures(items: { path: string; error: string }[]): void {
 const load = defineCommand({
   meta: {
     name: "load",
-    description:
-      "Load vulnerability records: nvd (CVE API 2.0 or its JSON files), cpe (the NVD CPE dictionary, products API 2.0 or its files), bdu (FSTEC export zip/xml), ghsa (OSV JSON tree) — example: altrepodb vuln load bdu --source vulxml.zip",
+    description: "Load vulnerability records: nvd (CVE API 2.0 or its JSON files), cpe (the NVD CPE dictionary, products API 2.0 or its files), bdu (FSTEC export zip/xml), ghsa (OSV JSON tree)",
+    examples: ["altrepodb vuln load nvd", "altrepodb vuln load nvd --source nvd-json/ --json", "altrepodb vuln load bdu --source vulxml.zip"],
   },
   args: {
     kind: { type: "positional", description: "nvd, cpe, bdu or ghsa", required: true },
@@ -52,7 +53,7 @@ const load = defineCommand({
     }
     ctx.progress = progressReporter(ctx.log, globalFlags.quiet || Boolean(args.json));
     const r = await loadVulnerabilities(ctx, { source: kind, from: String(args.source ?? (kind === "cpe" ? (conf.cpe_url ?? CPE_API) : (conf.nvd_url ?? NVD_API))), since, apiKey, dryRun: Boolean(args["dry-run"]) });
-    if (args.json) console.log(JSON.stringify(r));
+    if (args.json) console.log(jsonText(r));
     else {
       printFailures(r.rejected);
       console.error(
@@ -64,7 +65,7 @@ const load = defineCommand({
 });
 
 const mapLoad = defineCommand({
-  meta: { name: "load", description: "Load a project→CPE map (TSV project<TAB>cpe) — example: altrepodb vuln map load cpe-map.tsv" },
+  meta: { name: "load", description: "Load a project→CPE map (TSV project<TAB>cpe)", examples: ["altrepodb vuln map load cpe-map.tsv --replace"] },
   args: {
     file: { type: "positional", description: "TSV file", required: true },
     replace: { type: "boolean", description: "Deactivate manual CPE rows the file does not list" },
@@ -74,7 +75,7 @@ const mapLoad = defineCommand({
   async run({ args }) {
     const ctx = await cliLoadContext("vuln", abortOnSignals());
     const r = await loadCpeMap(ctx, { file: String(args.file), replace: Boolean(args.replace), dryRun: Boolean(args["dry-run"]) });
-    if (args.json) console.log(JSON.stringify(r));
+    if (args.json) console.log(jsonText(r));
     else {
       printFailures(r.rejected);
       console.error(`${r.pairs} pair(s): ${r.activated} activated, ${r.deactivated} deactivated, ${r.unchanged} unchanged, ${r.rejected.length} line(s) skipped`);
@@ -89,7 +90,7 @@ const map = defineCommand({
 });
 
 const match = defineCommand({
-  meta: { name: "match", description: "Match source packages of the latest package sets against CPE ranges — example: altrepodb vuln match --branch p10" },
+  meta: { name: "match", description: "Match source packages of the latest package sets against CPE ranges", examples: ["altrepodb vuln match --branch p10"] },
   args: {
     branch: { type: "string", description: "Only this branch (default: every branch with a complete package set)" },
     "dry-run": { type: "boolean", description: "Compute, write nothing" },
@@ -98,7 +99,7 @@ const match = defineCommand({
   async run({ args }) {
     const ctx = await cliLoadContext("vuln", abortOnSignals());
     const r = await matchVulnerabilities(ctx, { branch: args.branch ? String(args.branch) : undefined, dryRun: Boolean(args["dry-run"]) });
-    if (args.json) console.log(JSON.stringify(r, (_k, v) => (typeof v === "bigint" ? v.toString() : v)));
+    if (args.json) console.log(jsonText(r));
     else {
       printFailures(r.rejected);
       for (const b of r.branches)
