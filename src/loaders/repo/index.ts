@@ -7,14 +7,14 @@
  * srpm, arch and component nodes → root node last (tree.ts). The root row is the "complete" mark;
  * everything before it can be rerun without doubling rows.
  */
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { PackageStore, type PackageFile, type PackageLoadOptions, type PackageOutcome } from "../../packages";
 import type { LoadContext } from "../context";
 import { AlreadyLoaded, InputError, throwIfAborted } from "../errors";
 import { readSnapshot } from "./layout";
 import { cloneLoad, recordLoad, sameSnapshot, snapshotFingerprint } from "./unchanged";
-import { binaryPaths, readListing, type Digests } from "./lists";
+import { checkFiles } from "./files";
+import { binaryPaths, readListing, type Digests, type Listing } from "./lists";
 import { deleteLoad, existingLoads, hasPartialRows, nodeUuid } from "./pkgset";
 import { buildTree, writeTree } from "./tree";
 import type { FailedItem, RepoLoadInput, RepoLoadReport } from "./types";
@@ -69,34 +69,41 @@ export async function loadRepo(ctx: LoadContext, input: RepoLoadInput): Promise<
 
   phase("check");
 
-  // an unchanged snapshot (same lists as an earlier complete load): copy that package set
+  // an unchanged snapshot (same lists as an earlier complete load): copy that package set, after
+  // the same file checks as a full load (a file deleted or truncated since is not copied as complete)
   const fingerprint = dryRun ? undefined : snapshotFingerprint(snap);
   const same = fingerprint && !input.force ? await sameSnapshot(db, branch, fingerprint) : undefined;
+  let listing: Listing | undefined;
   if (fingerprint && same && same !== ruuid) {
-    const c = await cloneLoad(db, same, branch, input.date, dateEpoch, input.tag ?? "");
-    await recordLoad(db, branch, input.date, ruuid, fingerprint);
-    phase("package set copied");
-    const report: RepoLoadReport = {
-      branch,
-      date: input.date,
-      path: snap.root,
-      complete: true,
-      dryRun,
-      unchangedFrom: same,
-      packages: { seen: c.packages, known: c.packages, parsed: 0, failed: 0 },
-      failures: [],
-      rows: c.rows,
-      seconds: (performance.now() - t0) / 1000,
-    };
-    log.info("package set loaded (snapshot unchanged: copied from an earlier load)", { branch, date: input.date, from: same, packages: c.packages, seconds: report.seconds.toFixed(2) });
-    return report;
+    listing = await readListing(snap);
+    const problems = checkFiles(snap.root, snapshotFiles(snap.root, listing));
+    phase("files checked");
+    if (problems.size === 0 && listing.rejected.length === 0) {
+      const c = await cloneLoad(db, same, branch, input.date, dateEpoch, input.tag ?? "");
+      await recordLoad(db, branch, input.date, ruuid, fingerprint);
+      phase("package set copied");
+      const report: RepoLoadReport = {
+        branch,
+        date: input.date,
+        path: snap.root,
+        complete: true,
+        dryRun,
+        unchangedFrom: same,
+        packages: { seen: c.packages, known: c.packages, parsed: 0, failed: 0 },
+        failures: [],
+        rows: c.rows,
+        seconds: (performance.now() - t0) / 1000,
+      };
+      log.info("package set loaded (snapshot unchanged: copied from an earlier load)", { branch, date: input.date, from: same, packages: c.packages, seconds: report.seconds.toFixed(2) });
+      return report;
+    }
+    log.warn("the snapshot's lists are unchanged since an earlier load, but some of its files are not: loading it in full", { from: same, problems: problems.size + listing.rejected.length });
   }
 
   // the parser workers start (and load their code) while the lists are read
   const store = await PackageStore.open(ctx, { workers: input.workers ?? ctx.config.load.workers, dryRun });
-  let listing: Awaited<ReturnType<typeof readListing>>;
   try {
-    listing = await readListing(snap);
+    listing ??= await readListing(snap);
   } catch (e) {
     await store.close();
     throw e;
@@ -105,7 +112,7 @@ export async function loadRepo(ctx: LoadContext, input: RepoLoadInput): Promise<
   phase("lists");
   throwIfAborted(ctx.signal);
 
-  const failures: FailedItem[] = [];
+  const failures: FailedItem[] = listing.rejected.map((r) => ({ path: `${r.list}: ${r.entry}`, error: r.error }));
   const srcNames = [...listing.sources.keys()];
   const binNames = [...listing.binaries.keys()];
   let srcOut: PackageOutcome[] = [];
@@ -123,7 +130,10 @@ export async function loadRepo(ctx: LoadContext, input: RepoLoadInput): Promise<
       for (const f of files) if (!f.source) f.sha256 ??= listing.binaries.get(f.name ?? "")?.sha256;
     };
     log.info("loading packages", { sources: srcFiles.length, binaries: binFiles.length });
-    const out = await loadPresent(store, [...srcFiles, ...binFiles], failures, { beforeParse });
+    const sizes = new Map<string, number | undefined>();
+    for (const f of srcFiles) sizes.set(f.path, listing.sources.get(f.name ?? "")?.size);
+    for (const f of binFiles) sizes.set(f.path, listing.binaries.get(f.name ?? "")?.size);
+    const out = await loadPresent(store, snap.root, [...srcFiles, ...binFiles], sizes, failures, { beforeParse });
     srcOut = out.slice(0, srcFiles.length);
     binOut = out.slice(srcFiles.length);
     phase("packages");
@@ -173,13 +183,32 @@ function hashByName(names: readonly string[], out: readonly PackageOutcome[]): M
   return m;
 }
 
-/** Loads the files that exist; a missing file (or dangling symlink) is a failure naming the path. */
-async function loadPresent(store: PackageStore, files: PackageFile[], failures: FailedItem[], opts?: PackageLoadOptions): Promise<PackageOutcome[]> {
-  const present = files.filter((f) => existsSync(f.path));
+/** Every package file the lists name: sources under files/SRPMS, binaries where binaryPaths puts them. */
+function snapshotFiles(root: string, listing: Listing): { path: string; size?: number }[] {
+  const out: { path: string; size?: number }[] = [];
+  for (const [n, d] of listing.sources) out.push({ path: join(root, "files", "SRPMS", n), size: d.size });
+  for (const [n, path] of binaryPaths(root, listing)) out.push({ path, size: listing.binaries.get(n)?.size });
+  return out;
+}
+
+/**
+ * Loads the files that pass checkFiles (present, regular, inside the root, of the listed size);
+ * each other one is a failure naming the path and the reason.
+ */
+async function loadPresent(
+  store: PackageStore,
+  root: string,
+  files: PackageFile[],
+  sizes: ReadonlyMap<string, number | undefined>,
+  failures: FailedItem[],
+  opts?: PackageLoadOptions,
+): Promise<PackageOutcome[]> {
+  const problems = checkFiles(root, files.map((f) => ({ path: f.path, size: sizes.get(f.path) })));
+  const present = files.filter((f) => !problems.has(f.path));
   const loaded = await store.load(present, opts);
   const byPath = new Map(present.map((f, i) => [f.path, loaded[i]]));
   return files.map((f) => {
-    const o = byPath.get(f.path) ?? { status: "failed" as const, error: "listed but missing on disk (or a dangling symlink)" };
+    const o = byPath.get(f.path) ?? { status: "failed" as const, error: problems.get(f.path) ?? "not loaded" };
     if (o.status === "failed") failures.push({ path: f.path, error: o.error });
     return o;
   });

@@ -1,0 +1,80 @@
+/**
+ * The cheap checks every package file of a snapshot gets before anything opens it, in the real
+ * run, the dry run and the copy of an unchanged snapshot alike (so all three report the same
+ * problems): it exists, it is a regular file (a FIFO, socket or device is never opened: opening a
+ * FIFO blocks until a writer comes), it resolves to a path inside the snapshot root (a symlink
+ * leading elsewhere is refused), and its size is the one the apt lists give (a file truncated or
+ * replaced after the lists were made). Only metadata is read: a stat per file, a realpath per
+ * symlink.
+ */
+import { lstatSync, realpathSync, statSync, type Stats } from "node:fs";
+import { dirname } from "node:path";
+
+export interface FileToCheck {
+  path: string;
+  /** Size the lists give, if any. */
+  size?: number;
+}
+
+export function fileKind(st: Stats): string {
+  if (st.isFIFO()) return "a FIFO";
+  if (st.isSocket()) return "a socket";
+  if (st.isCharacterDevice()) return "a character device";
+  if (st.isBlockDevice()) return "a block device";
+  if (st.isDirectory()) return "a directory";
+  return "not a regular file";
+}
+
+function errno(e: unknown): string {
+  return (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+}
+
+/** Checks the files; returns path → reason for each one that must not be opened. */
+export function checkFiles(root: string, files: readonly FileToCheck[]): Map<string, string> {
+  const problems = new Map<string, string>();
+  let rootReal: string;
+  try {
+    rootReal = realpathSync.native(root);
+  } catch (e) {
+    for (const f of files) problems.set(f.path, `cannot resolve the snapshot root: ${errno(e)}`);
+    return problems;
+  }
+  const inside = (p: string) => p === rootReal || p.startsWith(rootReal.endsWith("/") ? rootReal : `${rootReal}/`);
+  const dirs = new Map<string, string | undefined>();
+  const realDir = (d: string) => {
+    if (!dirs.has(d)) {
+      try {
+        dirs.set(d, realpathSync.native(d));
+      } catch {
+        dirs.set(d, undefined);
+      }
+    }
+    return dirs.get(d);
+  };
+  for (const f of files) {
+    let st: Stats;
+    let real: string | undefined;
+    try {
+      // a plain file in a directory inside the root is inside; a symlink is resolved in full
+      const l = lstatSync(f.path);
+      if (l.isSymbolicLink()) {
+        real = realpathSync.native(f.path);
+        st = statSync(real);
+      } else {
+        const d = realDir(dirname(f.path));
+        real = d === undefined ? realpathSync.native(f.path) : `${d}/${f.path.slice(dirname(f.path).length + 1)}`;
+        st = l;
+      }
+    } catch (e) {
+      const code = errno(e);
+      problems.set(f.path, code === "ENOENT" || code === "ENOTDIR" ? "listed but missing on disk (or a dangling symlink)" : `cannot stat: ${code}`);
+      continue;
+    }
+    if (!inside(real)) problems.set(f.path, `resolves to ${real}, outside the snapshot root ${rootReal}: refused`);
+    else if (!st.isFile()) problems.set(f.path, `not a regular file (${fileKind(st)}): skipped without opening it`);
+    else if (f.size !== undefined && st.size !== f.size) {
+      problems.set(f.path, `size on disk is ${st.size} bytes, the lists say ${f.size} (truncated or replaced after the lists were made)`);
+    }
+  }
+  return problems;
+}
