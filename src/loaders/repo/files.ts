@@ -9,20 +9,12 @@
  */
 import { lstatSync, realpathSync, statSync, type Stats } from "node:fs";
 import { dirname } from "node:path";
+import { fileTypeOf } from "../../rpm";
 
 export interface FileToCheck {
   path: string;
   /** Size the lists give, if any. */
   size?: number;
-}
-
-export function fileKind(st: Stats): string {
-  if (st.isFIFO()) return "a FIFO";
-  if (st.isSocket()) return "a socket";
-  if (st.isCharacterDevice()) return "a character device";
-  if (st.isBlockDevice()) return "a block device";
-  if (st.isDirectory()) return "a directory";
-  return "not a regular file";
 }
 
 function errno(e: unknown): string {
@@ -71,7 +63,7 @@ export function checkFiles(root: string, files: readonly FileToCheck[]): Map<str
       continue;
     }
     if (!inside(real)) problems.set(f.path, `resolves to ${real}, outside the snapshot root ${rootReal}: refused`);
-    else if (!st.isFile()) problems.set(f.path, `not a regular file (${fileKind(st)}): skipped without opening it`);
+    else if (!st.isFile()) problems.set(f.path, `not a regular file (${fileTypeOf(st)}): skipped without opening it`);
     else if (f.size !== undefined && st.size !== f.size) {
       problems.set(f.path, `size on disk is ${st.size} bytes, the lists say ${f.size} (truncated or replaced after the lists were made)`);
     }
