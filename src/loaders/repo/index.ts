@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { PackageStore, type PackageFile, type PackageLoadOptions, type PackageOutcome } from "../../packages";
 import type { LoadContext } from "../context";
 import { AlreadyLoaded, InputError, throwIfAborted } from "../errors";
+import { withLoadLock } from "../lock";
 import { readSnapshot } from "./layout";
 import { cloneLoad, recordLoad, sameSnapshot, snapshotFingerprint } from "./unchanged";
 import { checkFiles } from "./files";
@@ -32,10 +33,27 @@ function fileOf(path: string, name: string, d: Digests | undefined, source: bool
   return { path, name, source, md5: d?.md5, sha256: d?.sha256, blake2b: d?.blake2b };
 }
 
+/**
+ * Loads the snapshot holding the lease on its branch and date (src/loaders/lock.ts): a second
+ * load of the same key, in any process on any host, waits for the first or fails with
+ * LoadLocked. A dry run writes nothing and takes no lease.
+ */
 export async function loadRepo(ctx: LoadContext, input: RepoLoadInput): Promise<RepoLoadReport> {
+  if (input.dryRun) return loadRepoHeld(ctx, input);
+  const branch = checkBranch(input.branch);
+  parseDate(input.date);
+  return withLoadLock(ctx, `repo ${branch} ${input.date}`, (c) => loadRepoHeld(c, input), ctx.lock);
+}
+
+function checkBranch(name: string): string {
+  const branch = name.toLowerCase();
+  if (!/^[a-z0-9][a-z0-9_.+-]*$/.test(branch)) throw new InputError(`branch name ${JSON.stringify(name)} is not a plain name`);
+  return branch;
+}
+
+async function loadRepoHeld(ctx: LoadContext, input: RepoLoadInput): Promise<RepoLoadReport> {
   const t0 = performance.now();
-  const branch = input.branch.toLowerCase();
-  if (!/^[a-z0-9][a-z0-9_.+-]*$/.test(branch)) throw new InputError(`branch name ${JSON.stringify(input.branch)} is not a plain name`);
+  const branch = checkBranch(input.branch);
   const dateEpoch = parseDate(input.date);
   const db = ctx.db;
   const log = ctx.log;
