@@ -12,7 +12,7 @@ import { PackageStore, type PackageFile, type PackageLoadOptions, type PackageOu
 import type { LoadContext } from "../context";
 import { AlreadyLoaded, InputError, throwIfAborted } from "../errors";
 import { withLoadLock } from "../lock";
-import { readSnapshot } from "./layout";
+import { readSnapshot, type Snapshot } from "./layout";
 import { cloneLoad, recordLoad, sameSnapshot, snapshotFingerprint } from "./unchanged";
 import { checkFiles } from "./files";
 import { binaryPaths, readListing, type Digests, type Listing } from "./lists";
@@ -40,9 +40,11 @@ function fileOf(path: string, name: string, d: Digests | undefined, source: bool
  */
 export async function loadRepo(ctx: LoadContext, input: RepoLoadInput): Promise<RepoLoadReport> {
   if (input.dryRun) return loadRepoHeld(ctx, input);
+  // bad input is reported before the database is asked for anything
   const branch = checkBranch(input.branch);
   parseDate(input.date);
-  return withLoadLock(ctx, `repo ${branch} ${input.date}`, (c) => loadRepoHeld(c, input), ctx.lock);
+  const snap = readSnapshot(input.path);
+  return withLoadLock(ctx, `repo ${branch} ${input.date}`, (c) => loadRepoHeld(c, input, snap), ctx.lock);
 }
 
 function checkBranch(name: string): string {
@@ -51,7 +53,7 @@ function checkBranch(name: string): string {
   return branch;
 }
 
-async function loadRepoHeld(ctx: LoadContext, input: RepoLoadInput): Promise<RepoLoadReport> {
+async function loadRepoHeld(ctx: LoadContext, input: RepoLoadInput, layout?: Snapshot): Promise<RepoLoadReport> {
   const t0 = performance.now();
   const branch = checkBranch(input.branch);
   const dateEpoch = parseDate(input.date);
@@ -66,7 +68,7 @@ async function loadRepoHeld(ctx: LoadContext, input: RepoLoadInput): Promise<Rep
     log.debug(`phase ${name}`, { ms: Math.round(now - mark), rssMb: Math.round(mem.rss / 1048576), heapMb: Math.round(mem.heapUsed / 1048576), externalMb: Math.round(mem.external / 1048576) });
     mark = now;
   };
-  const snap = readSnapshot(input.path);
+  const snap = layout ?? readSnapshot(input.path);
   const ruuid = nodeUuid(branch, input.date, "/");
 
   if (!dryRun) {
