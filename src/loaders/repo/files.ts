@@ -4,11 +4,11 @@
  * problems): it exists, it is a regular file (a FIFO, socket or device is never opened: opening a
  * FIFO blocks until a writer comes), it resolves to a path inside the snapshot root (a symlink
  * leading elsewhere is refused), and its size is the one the apt lists give (a file truncated or
- * replaced after the lists were made). Only metadata is read: a stat per file, a realpath per
- * symlink.
+ * replaced after the lists were made). Only metadata is read: an lstat per file (two and a readlink for
+ * a symlink), a realpath per directory.
  */
-import { lstatSync, realpathSync, statSync, type Stats } from "node:fs";
-import { dirname } from "node:path";
+import { lstatSync, readlinkSync, realpathSync, statSync, type Stats } from "node:fs";
+import { basename, dirname, resolve } from "node:path";
 import { fileTypeOf } from "../../rpm";
 
 export interface FileToCheck {
@@ -47,14 +47,21 @@ export function checkFiles(root: string, files: readonly FileToCheck[]): Map<str
     let st: Stats;
     let real: string | undefined;
     try {
-      // a plain file in a directory inside the root is inside; a symlink is resolved in full
-      const l = lstatSync(f.path);
+      // a plain file is resolved through its directory (one realpath per directory); a symlink
+      // to a plain file (the usual RPMS.<comp> entry) through the target's directory; a chain of
+      // symlinks in full
+      let l = lstatSync(f.path);
+      let path = f.path;
       if (l.isSymbolicLink()) {
-        real = realpathSync.native(f.path);
+        path = resolve(dirname(f.path), readlinkSync(f.path));
+        l = lstatSync(path);
+      }
+      if (l.isSymbolicLink()) {
+        real = realpathSync.native(path);
         st = statSync(real);
       } else {
-        const d = realDir(dirname(f.path));
-        real = d === undefined ? realpathSync.native(f.path) : `${d}/${f.path.slice(dirname(f.path).length + 1)}`;
+        const d = realDir(dirname(path));
+        real = d === undefined ? realpathSync.native(path) : `${d}/${basename(path)}`;
         st = l;
       }
     } catch (e) {
