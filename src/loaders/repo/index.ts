@@ -13,9 +13,9 @@ import type { LoadContext } from "../context";
 import { AlreadyLoaded, InputError, throwIfAborted } from "../errors";
 import { withLoadLock } from "../lock";
 import { readSnapshot, type Snapshot } from "./layout";
-import { cloneLoad, recordLoad, sameSnapshot, snapshotFingerprint } from "./unchanged";
+import { cloneLoad, recordLoad, sameSnapshot, snapshotFingerprint, storedFiles } from "./unchanged";
 import { checkFiles } from "./files";
-import { binaryPaths, readListing, type Digests, type Listing } from "./lists";
+import { badEntryName, binaryPaths, readListing, type Digests, type Listing } from "./lists";
 import { deleteLoad, existingLoads, hasPartialRows, nodeUuid } from "./pkgset";
 import { buildTree, writeTree } from "./tree";
 import type { FailedItem, RepoLoadInput, RepoLoadReport } from "./types";
@@ -93,12 +93,14 @@ async function loadRepoHeld(ctx: LoadContext, input: RepoLoadInput, layout?: Sna
   // the same file checks as a full load (a file deleted or truncated since is not copied as complete)
   const fingerprint = dryRun ? undefined : snapshotFingerprint(snap);
   const same = fingerprint && !input.force ? await sameSnapshot(db, branch, fingerprint) : undefined;
-  let listing: Listing | undefined;
   if (fingerprint && same && same !== ruuid) {
-    listing = await readListing(snap);
-    const problems = checkFiles(snap.root, snapshotFiles(snap.root, listing));
+    // the files as the database knows them from that load (cheaper than reading the lists); any
+    // problem sends the load down the full path, which reads the lists and reports it
+    const stored = await storedFiles(db, same);
+    const usable = stored.length > 0 && stored.every((f) => f.dir !== "" && !badEntryName(f.name));
+    const problems = usable ? checkFiles(snap.root, stored.map((f) => ({ path: join(snap.root, f.dir, f.name), size: f.size || undefined }))) : undefined;
     phase("files checked");
-    if (problems.size === 0 && listing.rejected.length === 0) {
+    if (problems && problems.size === 0) {
       const c = await cloneLoad(db, same, branch, input.date, dateEpoch, input.tag ?? "");
       await recordLoad(db, branch, input.date, ruuid, fingerprint);
       phase("package set copied");
@@ -117,13 +119,14 @@ async function loadRepoHeld(ctx: LoadContext, input: RepoLoadInput, layout?: Sna
       log.info("package set loaded (snapshot unchanged: copied from an earlier load)", { branch, date: input.date, from: same, packages: c.packages, seconds: report.seconds.toFixed(2) });
       return report;
     }
-    log.warn("the snapshot's lists are unchanged since an earlier load, but some of its files are not: loading it in full", { from: same, problems: problems.size + listing.rejected.length });
+    log.warn("the snapshot's lists are unchanged since an earlier load, but some of its files are not: loading it in full", { from: same, problems: problems?.size });
   }
 
   // the parser workers start (and load their code) while the lists are read
   const store = await PackageStore.open(ctx, { workers: input.workers ?? ctx.config.load.workers, dryRun });
+  let listing: Listing;
   try {
-    listing ??= await readListing(snap);
+    listing = await readListing(snap);
   } catch (e) {
     await store.close();
     throw e;
@@ -201,14 +204,6 @@ function hashByName(names: readonly string[], out: readonly PackageOutcome[]): M
     if (o.status !== "failed") m.set(n, o.pkgHash);
   });
   return m;
-}
-
-/** Every package file the lists name: sources under files/SRPMS, binaries where binaryPaths puts them. */
-function snapshotFiles(root: string, listing: Listing): { path: string; size?: number }[] {
-  const out: { path: string; size?: number }[] = [];
-  for (const [n, d] of listing.sources) out.push({ path: join(root, "files", "SRPMS", n), size: d.size });
-  for (const [n, path] of binaryPaths(root, listing)) out.push({ path, size: listing.binaries.get(n)?.size });
-  return out;
 }
 
 /**
