@@ -16,7 +16,7 @@
  *    next contender at once instead of waiting for its expiry.
  * 4. While the load runs, refresh every ttl/3 (a new row with a later `expires`); a refresh that
  *    finds another winner (this lease expired, e.g. the process was stopped longer than the ttl,
- *    and was taken over) aborts the load. Released at the end (a `released = 1` row). A holder
+ *    and was taken over) aborts the load; one that finds it expired but not taken renews it. Released at the end (a `released = 1` row). A holder
  *    that dies simply stops refreshing: its claim expires after the ttl and is taken over.
  *
  * The race, since ClickHouse has no transactions: two contenders can both see the key free in
@@ -176,14 +176,18 @@ export async function acquireLease(ctx: LoadContext, key: string, opts: LeaseOpt
   const timer = setInterval(() => {
     refreshing = (async () => {
       try {
+        if (released || lostController.signal.aborted) return;
         const claims = await liveClaims(db, key);
         if (released) return;
-        if (claims[0]?.owner !== owner) {
+        // expired without a successor (the event loop was held up longer than the ttl, e.g. by a
+        // long synchronous call into the embedded engine): renewed, as nobody else holds it
+        if (claims.length > 0 && claims[0].owner !== owner) {
           const by = claims[0];
-          ctx.log.error(`lost the lease on ${key}${by ? ` to host ${by.host}, pid ${by.pid}` : " (expired)"}: stopping this load`);
+          ctx.log.error(`lost the lease on ${key} to host ${by.host}, pid ${by.pid}: stopping this load`);
           lostController.abort();
           return;
         }
+        if (claims.length === 0) ctx.log.warn(`the lease on ${key} had expired before its refresh; renewed`);
         await writeRow(db, key, owner, ttlMs, false);
       } catch (e) {
         ctx.log.warn(`could not refresh the lease on ${key}: ${(e as Error).message}`);

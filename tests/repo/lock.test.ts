@@ -26,7 +26,8 @@ beforeAll(async () => {
   b = await openDb({ driver: "embedded", path: TEST_DATA_DIR, database: a.database });
 }, 600_000);
 
-const fast = { ttlMs: 600, pollMs: 50, waitMs: 0 };
+/** Short waits; the ttl must still cover a claim and its read-back on a busy machine. */
+const fast = { ttlMs: 10_000, pollMs: 50, waitMs: 0 };
 
 async function rejection(p: Promise<unknown>): Promise<unknown> {
   try {
@@ -74,9 +75,9 @@ describe("lease", () => {
   });
 
   test("an expired claim of another host is taken over; a claim of a dead process on this host at once", async () => {
-    await a.command(`INSERT INTO altrepodb_load_locks (key, owner, host, pid, expires) SELECT 'stale', 'elsewhere/1/x', 'elsewhere', 1, now64(3) + toIntervalMillisecond(400)`);
+    await a.command(`INSERT INTO altrepodb_load_locks (key, owner, host, pid, expires) SELECT 'stale', 'elsewhere/1/x', 'elsewhere', 1, now64(3) + toIntervalMillisecond(2000)`);
     expect(await rejection(acquireLease(contextFor(b), "stale", fast))).toBeInstanceOf(LoadLocked);
-    await Bun.sleep(500);
+    await Bun.sleep(2500);
     await (await acquireLease(contextFor(b), "stale", fast)).release();
 
     const gone = Bun.spawnSync(["true"]).pid;
@@ -88,7 +89,9 @@ describe("lease", () => {
   test("a lease that was taken over aborts its load at the next refresh", async () => {
     const lease = await acquireLease(contextFor(a), "lost", { ...fast, ttlMs: 300 });
     expect(lease.lost.aborted).toBe(false);
+    // taken over: its claim released behind its back and another owner's claim live
     await a.command(`INSERT INTO altrepodb_load_locks (key, owner, host, pid, expires, released) SELECT 'lost', '${lease.owner}', 'x', 0, now64(3), 1`);
+    await a.command(`INSERT INTO altrepodb_load_locks (key, owner, host, pid, expires) SELECT 'lost', 'elsewhere/2/y', 'elsewhere', 2, now64(3) + toIntervalMillisecond(60000)`);
     for (let i = 0; i < 100 && !lease.lost.aborted; i++) await Bun.sleep(50);
     expect(lease.lost.aborted).toBe(true);
     await lease.release();
@@ -109,7 +112,7 @@ describe("loaders hold the lease", () => {
     const report = await loadRepo(ctx, { branch: "p10", path: snap.root, date: "2026-11-20" });
     expect(report.complete).toBe(true);
     // released at the end: the next load of the key is not refused by the lease
-    const live = await a.query("SELECT owner FROM altrepodb_load_locks GROUP BY owner HAVING argMax(released, at) = 0 AND argMax(expires, at) > now64(3)");
+    const live = await a.query("SELECT owner FROM altrepodb_load_locks WHERE key = 'repo p10 2026-11-20' GROUP BY owner HAVING argMax(released, at) = 0 AND argMax(expires, at) > now64(3)");
     expect(live).toEqual([]);
   });
 
