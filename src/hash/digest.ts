@@ -2,7 +2,7 @@
  * Streaming content digests (md5, sha1, sha256, BLAKE2b-512) on Bun.CryptoHasher,
  * matching Python hashlib defaults as used by altrepodb. Digests are raw bytes.
  */
-import { closeSync, openSync, readSync } from "node:fs";
+import { closeSync, constants, openSync, readSync } from "node:fs";
 import { open } from "node:fs/promises";
 
 export type DigestName = "md5" | "sha1" | "sha256" | "blake2b";
@@ -79,7 +79,8 @@ export function createDigests(algos: DigestName[]): Digests {
  */
 export async function digestFile(path: string, algos: DigestName[]): Promise<Record<DigestName, Uint8Array>> {
   const d = createDigests(algos);
-  const fh = await open(path, "r");
+  // O_NONBLOCK: a FIFO never blocks the open; the reads below then fail or end at once
+  const fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const buf = new Uint8Array(DIGEST_CHUNK_SIZE);
     for (;;) {
@@ -98,7 +99,7 @@ let syncBuffer: Uint8Array | undefined;
 
 export function digestFileSync(path: string, algos: DigestName[]): Record<DigestName, Uint8Array> {
   const d = createDigests(algos);
-  const fd = openSync(path, "r");
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     // one buffer per thread: allocating (and zeroing) 1 MiB per call cost more than hashing small files
     const buf = (syncBuffer ??= new Uint8Array(DIGEST_CHUNK_SIZE));

@@ -2,6 +2,7 @@
 import type { Config } from "../config";
 import type { Db } from "../db";
 import type { Logger } from "../log";
+import type { LeaseOptions } from "./lock";
 
 export interface LoadContext {
   db: Db;
@@ -9,6 +10,8 @@ export interface LoadContext {
   log: Logger;
   /** Aborted when the caller wants the load to stop (SIGTERM, daemon shutdown). */
   signal?: AbortSignal;
+  /** Timing of the one-load-per-key lease (src/loaders/lock.ts); defaults when unset. */
+  lock?: LeaseOptions;
   /** Progress callback for the CLI's progress bar or the daemon's status. */
   progress?: (p: Progress) => void;
 }

@@ -2,11 +2,11 @@
 import { digestBytes, digestFileSync, toHex, type DigestName } from "../hash";
 import { bytesEqual } from "../rpm";
 import { RowWriter, compileLayout, type RowEncoder } from "../db/rowbinary";
-import { buildPackageFromFile, extractSpecFrom, parsePackageBytes, pkgHash as computePkgHash, readPackage, type RpmPackage } from "../rpm";
+import { buildPackageFromFile, extractSpecFrom, openRegularSync, parsePackageBytes, pkgHash as computePkgHash, readPackage, type RpmPackage } from "../rpm";
 import { changelogRows, dependRows, fileRows, packageHashRow, packageRow, specfileRow } from "./rows";
 import type { EncodedTable, Layouts } from "./protocol";
 import type { PackageFile } from "./types";
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, fstatSync, readSync } from "node:fs";
 import { basename } from "node:path";
 
 /** Files up to this size are read whole (one read for header and digests). */
@@ -37,7 +37,7 @@ export class RowBuilder {
    * Sources await their spec extraction and get a buffer of their own.
    */
   private readWhole(file: PackageFile): Uint8Array | undefined {
-    const fd = openSync(file.path, "r");
+    const fd = openRegularSync(file.path);
     try {
       const size = fstatSync(fd).size;
       if (size > WHOLE_FILE_LIMIT) return undefined;

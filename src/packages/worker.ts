@@ -1,5 +1,6 @@
 /** Worker thread entry: parses RPM files and sends back their rows, encoded. */
 import { RowBuilder } from "./build";
+import { hangPoint } from "./crash";
 import type { EncodedTable, FromWorker, Identified, Loaded, ToWorker } from "./protocol";
 import type { PackageFile } from "./types";
 
@@ -71,6 +72,7 @@ self.onmessage = async (ev: MessageEvent<ToWorker>) => {
       self.postMessage({ type: "identified", id: msg.id, results: identifyAll(msg.paths) } satisfies FromWorker);
       return;
     case "load": {
+      hangPoint("worker-load");
       const reply = await loadAll(msg.files);
       reply.id = msg.id;
       self.postMessage(reply, Object.values(reply.buffers).map((b) => b.buffer as ArrayBuffer));

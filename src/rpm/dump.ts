@@ -2,10 +2,11 @@
  * Package → plain JSON-able object, for `altrepodb rpm dump` and for tests. Strings are shown
  * with the display rule of text.ts (valid UTF-8 as is, other bytes as \xNN); digests in hex.
  */
-import { closeSync, openSync, readSync } from "node:fs";
+import { closeSync, readSync } from "node:fs";
 import { toHex } from "../hash/index.ts";
 import { changelogEntries, fileClasses, fileClassInfo, pkgHash, splitPackager } from "./derived.ts";
 import { RpmError } from "./errors.ts";
+import { openRegularSync } from "./file.ts";
 import type { RpmDeps, RpmPackage } from "./model.ts";
 import { readPackage } from "./package.ts";
 import { type AptEntry, readHeaderList } from "./pkglist.ts";
@@ -267,12 +268,12 @@ const LEAD_MAGIC = [0xed, 0xab, 0xee, 0xdb];
 function isPackageFile(path: string): boolean {
   let fd: number | undefined;
   try {
-    fd = openSync(path, "r");
+    fd = openRegularSync(path);
     const head = new Uint8Array(4);
     const n = readSync(fd, head, 0, 4, 0);
     return n === 4 && head.every((b, i) => b === LEAD_MAGIC[i]);
   } catch {
-    return true; // let readPackage report the I/O error
+    return true; // let readPackage report the I/O error (or the file type)
   } finally {
     if (fd !== undefined) closeSync(fd);
   }

@@ -2,7 +2,7 @@
  * Reading the header part of an .rpm file: lead, signature header (padded to 8 bytes), main
  * header. Exactly those bytes are read (three positioned reads); the payload is not touched.
  */
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from "node:fs";
 import { RpmError } from "./errors.ts";
 import { Header, headerSize } from "./header.ts";
 import { LEAD_SIZE, type Lead, parseLead } from "./lead.ts";
@@ -25,6 +25,46 @@ const INTRO = 16;
 function ioError(path: string, e: unknown): RpmError {
   const msg = e instanceof Error ? e.message : String(e);
   return new RpmError("io", `cannot read file: ${msg}`, path);
+}
+
+/** What a file that is not a regular file is, for messages: "a FIFO", "a character device", … */
+export function fileTypeOf(st: Stats): string {
+  if (st.isFIFO()) return "a FIFO";
+  if (st.isSocket()) return "a socket";
+  if (st.isCharacterDevice()) return "a character device";
+  if (st.isBlockDevice()) return "a block device";
+  if (st.isDirectory()) return "a directory";
+  if (st.isSymbolicLink()) return "a symbolic link";
+  return "of an unknown type";
+}
+
+/**
+ * Opens a regular file for reading, refusing anything else by its type before opening it
+ * (opening a FIFO waits for a writer, opening a device can have effects). The open itself uses
+ * O_NONBLOCK, so a FIFO swapped in after the check does not block either (for a regular file
+ * O_NONBLOCK changes nothing); the type is checked again on the descriptor.
+ */
+export function openRegularSync(path: string): number {
+  let fd: number;
+  try {
+    const st = statSync(path);
+    if (!st.isFile()) throw new RpmError("io", `not a regular file (${fileTypeOf(st)})`, path);
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    throw e instanceof RpmError ? e : ioError(path, e);
+  }
+  let st: Stats;
+  try {
+    st = fstatSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    throw ioError(path, e);
+  }
+  if (!st.isFile()) {
+    closeSync(fd);
+    throw new RpmError("io", `not a regular file (${fileTypeOf(st)})`, path);
+  }
+  return fd;
 }
 
 /** Read exactly `len` bytes at `pos` into `dst[at..]`, or throw "truncated" naming what was being read. */
@@ -50,12 +90,7 @@ function align8(n: number): number {
 
 /** Open an .rpm file and parse its lead, signature header and main header. */
 export function readPackageFile(path: string): PackageFile {
-  let fd: number;
-  try {
-    fd = openSync(path, "r");
-  } catch (e) {
-    throw ioError(path, e);
-  }
+  const fd = openRegularSync(path);
   try {
     return readFromFd(fd, path);
   } finally {
@@ -133,12 +168,7 @@ function needBytes(fileSize: number, end: number, path: string, what: string): v
 
 /** Up to `n` bytes of a file at `offset` (fewer at its end), for magic checks. */
 export function readHead(path: string, offset = 0, n = 8): Uint8Array {
-  let fd: number;
-  try {
-    fd = openSync(path, "r");
-  } catch (e) {
-    throw new RpmError("io", `cannot read file: ${(e as Error).message}`, path);
-  }
+  const fd = openRegularSync(path);
   try {
     const head = new Uint8Array(n);
     return head.subarray(0, readSync(fd, head, 0, n, offset));

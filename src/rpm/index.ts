@@ -11,7 +11,7 @@ export { parseLead, LEAD_SIZE } from "./lead.ts";
 export type { Lead } from "./lead.ts";
 export { TAG, SIGTAG, TYPE, sigToMainTag } from "./tags.ts";
 
-export { readPackageFile, parsePackageBytes } from "./file.ts";
+export { readPackageFile, parsePackageBytes, openRegularSync, fileTypeOf } from "./file.ts";
 export type { PackageFile } from "./file.ts";
 export { readPackage, buildPackageFromFile, packageFromHeader } from "./package.ts";
 export type { FromHeaderOptions } from "./package.ts";

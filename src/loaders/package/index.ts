@@ -8,10 +8,11 @@
  * else 0 with a warning. Several files per run; a file whose digest is already stored is not
  * parsed again unless --force.
  */
-import { statSync } from "node:fs";
+import { statSync, type Stats } from "node:fs";
 import { basename, resolve } from "node:path";
 import { quoteString, type Db, type RowCounts } from "../../db";
 import { PackageStore, type PackageFile, type PackageOutcome } from "../../packages";
+import { fileTypeOf } from "../../rpm";
 import { readPackage } from "../../rpm/package";
 import type { LoadContext } from "../context";
 import type { FailedItem } from "../context";
@@ -67,15 +68,16 @@ export async function loadPackages(ctx: LoadContext, input: PackageLoadInput): P
   };
   for (const f of input.files) {
     const path = resolve(f);
-    let isFile = false;
+    let st: Stats;
     try {
-      isFile = statSync(path).isFile();
+      st = statSync(path);
     } catch (e) {
       missing(path, (e as NodeJS.ErrnoException).code === "ENOENT" ? "file not found" : `cannot read: ${(e as Error).message}`);
       continue;
     }
-    if (!isFile) {
-      missing(path, "not a regular file");
+    // a FIFO, socket or device is never opened (opening a FIFO waits for a writer)
+    if (!st.isFile()) {
+      missing(path, `not a regular file (${fileTypeOf(st)})`);
       continue;
     }
     (path.endsWith(".src.rpm") ? sources : binaries).push(path);

@@ -7,14 +7,15 @@
  * srpm, arch and component nodes → root node last (tree.ts). The root row is the "complete" mark;
  * everything before it can be rerun without doubling rows.
  */
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { PackageStore, type PackageFile, type PackageLoadOptions, type PackageOutcome } from "../../packages";
 import type { LoadContext } from "../context";
 import { AlreadyLoaded, InputError, throwIfAborted } from "../errors";
-import { readSnapshot } from "./layout";
-import { cloneLoad, recordLoad, sameSnapshot, snapshotFingerprint } from "./unchanged";
-import { binaryPaths, readListing, type Digests } from "./lists";
+import { withLoadLock } from "../lock";
+import { readSnapshot, type Snapshot } from "./layout";
+import { cloneLoad, recordLoad, sameSnapshot, snapshotFingerprint, storedFiles } from "./unchanged";
+import { checkFiles } from "./files";
+import { badEntryName, binaryPaths, readListing, type Digests, type Listing } from "./lists";
 import { deleteLoad, existingLoads, hasPartialRows, nodeUuid } from "./pkgset";
 import { buildTree, writeTree } from "./tree";
 import type { FailedItem, RepoLoadInput, RepoLoadReport } from "./types";
@@ -32,10 +33,29 @@ function fileOf(path: string, name: string, d: Digests | undefined, source: bool
   return { path, name, source, md5: d?.md5, sha256: d?.sha256, blake2b: d?.blake2b };
 }
 
+/**
+ * Loads the snapshot holding the lease on its branch and date (src/loaders/lock.ts): a second
+ * load of the same key, in any process on any host, waits for the first or fails with
+ * LoadLocked. A dry run writes nothing and takes no lease.
+ */
 export async function loadRepo(ctx: LoadContext, input: RepoLoadInput): Promise<RepoLoadReport> {
+  if (input.dryRun) return loadRepoHeld(ctx, input);
+  // bad input is reported before the database is asked for anything
+  const branch = checkBranch(input.branch);
+  parseDate(input.date);
+  const snap = readSnapshot(input.path);
+  return withLoadLock(ctx, `repo ${branch} ${input.date}`, (c) => loadRepoHeld(c, input, snap), ctx.lock);
+}
+
+function checkBranch(name: string): string {
+  const branch = name.toLowerCase();
+  if (!/^[a-z0-9][a-z0-9_.+-]*$/.test(branch)) throw new InputError(`branch name ${JSON.stringify(name)} is not a plain name`);
+  return branch;
+}
+
+async function loadRepoHeld(ctx: LoadContext, input: RepoLoadInput, layout?: Snapshot): Promise<RepoLoadReport> {
   const t0 = performance.now();
-  const branch = input.branch.toLowerCase();
-  if (!/^[a-z0-9][a-z0-9_.+-]*$/.test(branch)) throw new InputError(`branch name ${JSON.stringify(input.branch)} is not a plain name`);
+  const branch = checkBranch(input.branch);
   const dateEpoch = parseDate(input.date);
   const db = ctx.db;
   const log = ctx.log;
@@ -48,7 +68,7 @@ export async function loadRepo(ctx: LoadContext, input: RepoLoadInput): Promise<
     log.debug(`phase ${name}`, { ms: Math.round(now - mark), rssMb: Math.round(mem.rss / 1048576), heapMb: Math.round(mem.heapUsed / 1048576), externalMb: Math.round(mem.external / 1048576) });
     mark = now;
   };
-  const snap = readSnapshot(input.path);
+  const snap = layout ?? readSnapshot(input.path);
   const ruuid = nodeUuid(branch, input.date, "/");
 
   if (!dryRun) {
@@ -69,32 +89,42 @@ export async function loadRepo(ctx: LoadContext, input: RepoLoadInput): Promise<
 
   phase("check");
 
-  // an unchanged snapshot (same lists as an earlier complete load): copy that package set
+  // an unchanged snapshot (same lists as an earlier complete load): copy that package set, after
+  // the same file checks as a full load (a file deleted or truncated since is not copied as complete)
   const fingerprint = dryRun ? undefined : snapshotFingerprint(snap);
   const same = fingerprint && !input.force ? await sameSnapshot(db, branch, fingerprint) : undefined;
   if (fingerprint && same && same !== ruuid) {
-    const c = await cloneLoad(db, same, branch, input.date, dateEpoch, input.tag ?? "");
-    await recordLoad(db, branch, input.date, ruuid, fingerprint);
-    phase("package set copied");
-    const report: RepoLoadReport = {
-      branch,
-      date: input.date,
-      path: snap.root,
-      complete: true,
-      dryRun,
-      unchangedFrom: same,
-      packages: { seen: c.packages, known: c.packages, parsed: 0, failed: 0 },
-      failures: [],
-      rows: c.rows,
-      seconds: (performance.now() - t0) / 1000,
-    };
-    log.info("package set loaded (snapshot unchanged: copied from an earlier load)", { branch, date: input.date, from: same, packages: c.packages, seconds: report.seconds.toFixed(2) });
-    return report;
+    // the files as the database knows them from that load (cheaper than reading the lists); any
+    // problem sends the load down the full path, which reads the lists and reports it
+    const stored = await storedFiles(db, same);
+    const usable = stored.length > 0 && stored.every((f) => f.dir !== "" && !badEntryName(f.name));
+    const problems = usable ? checkFiles(snap.root, stored.map((f) => ({ path: join(snap.root, f.dir, f.name), size: f.size || undefined }))) : undefined;
+    phase("files checked");
+    if (problems && problems.size === 0) {
+      const c = await cloneLoad(db, same, branch, input.date, dateEpoch, input.tag ?? "");
+      await recordLoad(db, branch, input.date, ruuid, fingerprint);
+      phase("package set copied");
+      const report: RepoLoadReport = {
+        branch,
+        date: input.date,
+        path: snap.root,
+        complete: true,
+        dryRun,
+        unchangedFrom: same,
+        packages: { seen: c.packages, known: c.packages, parsed: 0, failed: 0 },
+        failures: [],
+        rows: c.rows,
+        seconds: (performance.now() - t0) / 1000,
+      };
+      log.info("package set loaded (snapshot unchanged: copied from an earlier load)", { branch, date: input.date, from: same, packages: c.packages, seconds: report.seconds.toFixed(2) });
+      return report;
+    }
+    log.warn("the snapshot's lists are unchanged since an earlier load, but some of its files are not: loading it in full", { from: same, problems: problems?.size });
   }
 
   // the parser workers start (and load their code) while the lists are read
   const store = await PackageStore.open(ctx, { workers: input.workers ?? ctx.config.load.workers, dryRun });
-  let listing: Awaited<ReturnType<typeof readListing>>;
+  let listing: Listing;
   try {
     listing = await readListing(snap);
   } catch (e) {
@@ -105,7 +135,7 @@ export async function loadRepo(ctx: LoadContext, input: RepoLoadInput): Promise<
   phase("lists");
   throwIfAborted(ctx.signal);
 
-  const failures: FailedItem[] = [];
+  const failures: FailedItem[] = listing.rejected.map((r) => ({ path: `${r.list}: ${r.entry}`, error: r.error }));
   const srcNames = [...listing.sources.keys()];
   const binNames = [...listing.binaries.keys()];
   let srcOut: PackageOutcome[] = [];
@@ -123,7 +153,10 @@ export async function loadRepo(ctx: LoadContext, input: RepoLoadInput): Promise<
       for (const f of files) if (!f.source) f.sha256 ??= listing.binaries.get(f.name ?? "")?.sha256;
     };
     log.info("loading packages", { sources: srcFiles.length, binaries: binFiles.length });
-    const out = await loadPresent(store, [...srcFiles, ...binFiles], failures, { beforeParse });
+    const sizes = new Map<string, number | undefined>();
+    for (const f of srcFiles) sizes.set(f.path, listing.sources.get(f.name ?? "")?.size);
+    for (const f of binFiles) sizes.set(f.path, listing.binaries.get(f.name ?? "")?.size);
+    const out = await loadPresent(store, snap.root, [...srcFiles, ...binFiles], sizes, failures, { beforeParse });
     srcOut = out.slice(0, srcFiles.length);
     binOut = out.slice(srcFiles.length);
     phase("packages");
@@ -173,13 +206,24 @@ function hashByName(names: readonly string[], out: readonly PackageOutcome[]): M
   return m;
 }
 
-/** Loads the files that exist; a missing file (or dangling symlink) is a failure naming the path. */
-async function loadPresent(store: PackageStore, files: PackageFile[], failures: FailedItem[], opts?: PackageLoadOptions): Promise<PackageOutcome[]> {
-  const present = files.filter((f) => existsSync(f.path));
+/**
+ * Loads the files that pass checkFiles (present, regular, inside the root, of the listed size);
+ * each other one is a failure naming the path and the reason.
+ */
+async function loadPresent(
+  store: PackageStore,
+  root: string,
+  files: PackageFile[],
+  sizes: ReadonlyMap<string, number | undefined>,
+  failures: FailedItem[],
+  opts?: PackageLoadOptions,
+): Promise<PackageOutcome[]> {
+  const problems = checkFiles(root, files.map((f) => ({ path: f.path, size: sizes.get(f.path) })));
+  const present = files.filter((f) => !problems.has(f.path));
   const loaded = await store.load(present, opts);
   const byPath = new Map(present.map((f, i) => [f.path, loaded[i]]));
   return files.map((f) => {
-    const o = byPath.get(f.path) ?? { status: "failed" as const, error: "listed but missing on disk (or a dangling symlink)" };
+    const o = byPath.get(f.path) ?? { status: "failed" as const, error: problems.get(f.path) ?? "not loaded" };
     if (o.status === "failed") failures.push({ path: f.path, error: o.error });
     return o;
   });

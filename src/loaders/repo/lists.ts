@@ -15,6 +15,29 @@ export interface Digests {
   md5?: Uint8Array;
   sha256?: Uint8Array;
   blake2b?: Uint8Array;
+  /** File size in bytes from the apt list (CRPMTAG_FILESIZE), when it has one. */
+  size?: number;
+}
+
+/** A list entry that is not loaded: its file name is not a plain name in its directory. */
+export interface RejectedEntry {
+  /** The pkglist/srclist that names it. */
+  list: string;
+  /** The file name as the list gives it. */
+  entry: string;
+  error: string;
+}
+
+/**
+ * Why a list's file name cannot be used, or undefined when it is a plain file name. Names are
+ * joined to `<arch>/RPMS.<comp>/` and `files/SRPMS/`: a `/` in them (`../../x.rpm`, `/tmp/x.rpm`)
+ * would read a file outside the snapshot.
+ */
+export function badEntryName(name: string): string | undefined {
+  if (name === "" || name === "." || name === "..") return "not a file name";
+  if (name.includes("\0")) return "contains a NUL byte";
+  if (name.includes("/")) return `not a plain file name: ${name.startsWith("/") ? "an absolute path" : "it contains /"} would be read outside the snapshot's package directory, refused`;
+  return undefined;
 }
 
 export interface Listing {
@@ -24,6 +47,8 @@ export interface Listing {
   binaries: Map<string, Digests>;
   /** "<arch>/<comp>" → file names, in list order. */
   components: Map<string, string[]>;
+  /** List entries refused because of their file name (not in `sources`, `binaries` or `components`). */
+  rejected: RejectedEntry[];
   warnings: string[];
   /**
    * Reads files/list/<arch>.hash.xz into `binaries[…].sha256`. Only new packages need a SHA-256,
@@ -38,9 +63,9 @@ function entry(map: Map<string, Digests>, name: string): Digests {
   return d;
 }
 
-async function readList(path: string, onEntry: (name: string, md5: Uint8Array, blake2b: Uint8Array) => void): Promise<void> {
+async function readList(path: string, onEntry: (name: string, md5: Uint8Array, blake2b: Uint8Array, size: number | null) => void): Promise<void> {
   try {
-    for await (const e of readHeaderList(path)) onEntry(text(e.apt.filename), e.apt.md5, e.apt.blake2b);
+    for await (const e of readHeaderList(path)) onEntry(text(e.apt.filename), e.apt.md5, e.apt.blake2b, e.apt.filesize);
   } catch (e) {
     throw new InputError(`cannot read header list: ${(e as Error).message}`, path);
   }
@@ -84,12 +109,17 @@ export async function readListing(snap: Snapshot): Promise<Listing> {
   const binaries = new Map<string, Digests>();
   const components = new Map<string, string[]>();
   const warnings: string[] = [];
+  const rejected: RejectedEntry[] = [];
 
   // every list is decompressed by its own process, all at once; results are merged in order
-  type Parsed = { name: string; md5: Uint8Array; blake2b: Uint8Array }[];
+  type Parsed = { name: string; md5: Uint8Array; blake2b: Uint8Array; size: number | null }[];
   const collect = async (path: string): Promise<Parsed> => {
     const out: Parsed = [];
-    await readList(path, (name, md5, blake2b) => out.push({ name, md5, blake2b }));
+    await readList(path, (name, md5, blake2b, size) => {
+      const bad = badEntryName(name);
+      if (bad) rejected.push({ list: path, entry: name, error: bad });
+      else out.push({ name, md5, blake2b, size });
+    });
     return out;
   };
   // every arch usually carries the same srclist: read each distinct file once
@@ -112,6 +142,7 @@ export async function readListing(snap: Snapshot): Promise<Listing> {
       const d = entry(sources, e.name);
       if (e.md5.length) d.md5 = e.md5;
       if (e.blake2b.length) d.blake2b = e.blake2b;
+      if (e.size !== null) d.size = e.size;
     }
   }
   for (const arch of snap.archs) {
@@ -125,6 +156,7 @@ export async function readListing(snap: Snapshot): Promise<Listing> {
           const d = entry(binaries, e.name);
           if (e.md5.length) d.md5 = e.md5;
           if (e.blake2b.length) d.blake2b = e.blake2b;
+          if (e.size !== null) d.size = e.size;
         }
       } else {
         if (arch.pkglists.size || arch.srclist) warnings.push(`${arch.name}/base/pkglist.${comp}.xz is missing; listing ${arch.name}/RPMS.${comp}/ instead`);
@@ -159,7 +191,7 @@ export async function readListing(snap: Snapshot): Promise<Listing> {
         }
       }),
     ).then(() => undefined));
-  return { sources, binaries, components, warnings, loadBinarySha256 };
+  return { sources, binaries, components, rejected, warnings, loadBinarySha256 };
 }
 
 async function readHashLines(path: string): Promise<[string, Uint8Array][]> {

@@ -54,6 +54,27 @@ export async function sameSnapshot(db: Db, branch: string, fingerprint: string):
   return rows[0]?.ruuid;
 }
 
+/**
+ * The package files of load `from`, as the database knows them: for every node of its tree the
+ * members' file names (Packages.pkg_filename) and sizes (pkg_filesize, the size the file had when
+ * it was parsed), under the node's directory (files/SRPMS for the srpm node, the component's
+ * `path` for the others). For an unchanged snapshot these are the files its lists name, without
+ * reading the lists.
+ */
+export async function storedFiles(db: Db, from: string): Promise<{ dir: string; name: string; size: number }[]> {
+  const ruuid = `toUUID(${quoteString(from)})`;
+  const rows = await db.query<{ dir: string; name: string; size: bigint | number }>(
+    `SELECT N.dir AS dir, P.name AS name, P.size AS size
+     FROM (SELECT pkgset_uuid, if(pkgset_nodename = 'srpm' AND pkgset_depth = 1, 'files/SRPMS', pkgset_kv.v[indexOf(pkgset_kv.k, 'path')]) AS dir
+           FROM PackageSetName WHERE pkgset_ruuid = ${ruuid} AND pkgset_depth > 0) AS N
+     INNER JOIN PackageSet AS S ON S.pkgset_uuid = N.pkgset_uuid
+     INNER JOIN (SELECT pkg_hash, any(pkg_filename) AS name, any(pkg_filesize) AS size FROM Packages
+                 WHERE pkg_hash IN (SELECT pkg_hash FROM PackageSet WHERE pkgset_uuid IN (SELECT pkgset_uuid FROM PackageSetName WHERE pkgset_ruuid = ${ruuid}))
+                 GROUP BY pkg_hash) AS P ON P.pkg_hash = S.pkg_hash`,
+  );
+  return rows.map((r) => ({ dir: r.dir, name: r.name, size: Number(r.size) }));
+}
+
 export async function recordLoad(db: Db, branch: string, date: string, ruuid: string, fingerprint: string): Promise<void> {
   await db.command(
     `INSERT INTO ${LOADS} (branch, date, ruuid, fingerprint) VALUES (${quoteString(branch)}, ${quoteString(date)}, toUUID(${quoteString(ruuid)}), ${quoteString(fingerprint)})`,

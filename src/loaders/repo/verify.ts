@@ -9,6 +9,7 @@ import { quoteString } from "../../db";
 import { digestFile, toHex } from "../../hash";
 import type { LoadContext } from "../context";
 import { InputError } from "../errors";
+import { checkFiles } from "./files";
 import { readSnapshot } from "./layout";
 import { binaryPaths, readListing, type Digests } from "./lists";
 
@@ -66,12 +67,19 @@ export async function verifyRepo(ctx: LoadContext, input: VerifyInput): Promise<
   for (const [name, d] of listing.sources) files.push({ path: join(snap.root, "files", "SRPMS", name), listed: d });
   for (const [name, path] of binaryPaths(snap.root, listing)) files.push({ path, listed: listing.binaries.get(name) ?? {} });
 
-  const differences: Difference[] = [];
+  const differences: Difference[] = listing.rejected.map((r) => ({ path: `${r.list}: ${r.entry}`, problem: r.error }));
+  // a file that is missing, not regular, outside the root or of another size than listed is not opened
+  const problems = checkFiles(snap.root, files.map((f) => ({ path: f.path, size: f.listed.size })));
   const computed: { path: string; md5: string; sha256: string; blake2b: string; size: number }[] = [];
   let next = 0;
   const work = async () => {
     while (next < files.length) {
       const f = files[next++];
+      const problem = problems.get(f.path);
+      if (problem) {
+        differences.push({ path: f.path, problem });
+        continue;
+      }
       try {
         const size = statSync(f.path).size;
         const d = await digestFile(f.path, ["md5", "sha256", "blake2b"]);

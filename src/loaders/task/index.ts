@@ -17,10 +17,12 @@
  * a new try/iteration or state writes exactly the rows that differ; a load killed at any point
  * is completed by running it again.
  */
-import { resolve } from "node:path";
+import { readFileSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { insertRows, type RowCounts } from "../../db";
 import type { LoadContext } from "../context";
 import { throwIfAborted } from "../errors";
+import { withLoadLock } from "../lock";
 import { TaskFs } from "./fs";
 import { hook } from "./hook";
 import type { Task } from "./model";
@@ -62,7 +64,29 @@ async function latestApprovals(ctx: LoadContext, taskId: number): Promise<TaskAp
   }));
 }
 
+/**
+ * Loads the task holding the lease on its id (src/loaders/lock.ts): a second load of the same
+ * task, in any process on any host, waits for the first or fails with LoadLocked. A dry run, or
+ * a directory without a readable task/id (the load then reports it), takes no lease.
+ */
 export async function loadTask(ctx: LoadContext, input: TaskLoadInput): Promise<TaskLoadReport> {
+  const id = input.dryRun ? undefined : taskIdOf(input.path);
+  if (id === undefined) return loadTaskHeld(ctx, input);
+  return withLoadLock(ctx, `task ${id}`, (c) => loadTaskHeld(c, input), ctx.lock);
+}
+
+function taskIdOf(path: string): number | undefined {
+  try {
+    const file = join(path, "task", "id");
+    if (!statSync(file).isFile()) return undefined;
+    const id = Number(readFileSync(file, "utf8").trim());
+    return Number.isSafeInteger(id) && id > 0 ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function loadTaskHeld(ctx: LoadContext, input: TaskLoadInput): Promise<TaskLoadReport> {
   const started = performance.now();
   const db = ctx.db;
   const dryRun = !!input.dryRun;
