@@ -339,7 +339,11 @@ export class HttpDb implements Db {
     if (rowDataLength(data) === 0) return;
     const sql = `INSERT INTO ${quoteIdent(table)} (${columns.map(quoteIdent).join(", ")}) FORMAT RowBinary`;
     const dedup = opts?.dedupToken !== undefined && this.dedupTokens;
-    const settings = dedup ? { insert_deduplication_token: opts!.dedupToken!, ...opts?.settings } : opts?.settings;
+    // The token alone protects only the table inserted into; the MVs' target tables (Files_insert
+    // → Files, FileNames; Specfiles_insert → Specfiles) drop a repeated block only with the second setting.
+    const settings = dedup
+      ? { insert_deduplication_token: opts!.dedupToken!, deduplicate_blocks_in_dependent_materialized_views: 1, ...opts?.settings }
+      : opts?.settings;
     await this.run("insert", { sql, body: data, settings }, dedup);
   }
 
