@@ -105,6 +105,14 @@ test("embedded driver: the same batch sent twice with one token is stored once",
   try {
     await migrate(db);
     await insertTwice(db, "e");
+    // every MergeTree-family table the loaders may write keeps a window (a new table must too)
+    const tables = await db.query<{ name: string; engine_full: string }>(
+      "SELECT name, engine_full FROM system.tables WHERE database = currentDatabase() AND engine LIKE '%MergeTree' ORDER BY name",
+    );
+    const apiOwned = new Set(["VulnerabilityStatus", "Comments", "CommentsChangeHistory", "DefaultReasons", "PncChangeHistory", "ErrataUsers", "ErrataUsersAliases", "ErrataUsersSubscriptions"]);
+    const written = tables.filter((t) => !apiOwned.has(t.name) && !t.name.startsWith("altrepodb_"));
+    expect(written.length).toBe(50);
+    expect(written.filter((t) => !/non_replicated_deduplication_window = 1000/.test(t.engine_full)).map((t) => t.name)).toEqual([]);
   } finally {
     await db.close();
   }
