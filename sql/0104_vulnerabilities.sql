@@ -19,7 +19,8 @@ CREATE TABLE IF NOT EXISTS CpeDictionary
     ts             DateTime64(3) MATERIALIZED now64()
 )
 ENGINE = ReplacingMergeTree(ts)
-ORDER BY (cpe_name_id, cpe_version_hash);
+ORDER BY (cpe_name_id, cpe_version_hash)
+SETTINGS non_replicated_deduplication_window = 1000;
 
 -- Errata ids allocated locally (`[errata] id_source = "local"`), or mirrored from the ErrataID
 -- service: `ALT-PU-2024-1234-1` = prefix, year, number, version. Never reused.
@@ -35,7 +36,8 @@ CREATE TABLE IF NOT EXISTS ErrataID
     ts         DateTime64(3) MATERIALIZED now64()
 )
 ENGINE = ReplacingMergeTree(ts)
-ORDER BY (eid_prefix, eid_year, eid_number, eid_version);
+ORDER BY (eid_prefix, eid_year, eid_number, eid_version)
+SETTINGS non_replicated_deduplication_window = 1000;
 
 -- altrepodb's own bookkeeping: per vulnerability source, the modification time up to which every
 -- record has been loaded (advanced only after a whole window was written).

@@ -363,14 +363,14 @@ interface Seen {
  * passing the request on; "drop" passes it on, waits for the server's answer, and then closes
  * the connection instead of answering (a lost answer).
  */
-interface Proxy {
+export interface Proxy {
   url: string;
   plan: { match: RegExp; action: "503" | "drop" }[];
   seen: Seen[];
   stop(): Promise<void>;
 }
 
-async function startProxy(upstream: string): Promise<Proxy> {
+export async function startProxy(upstream: string): Promise<Proxy> {
   const plan: { match: RegExp; action: "503" | "drop" }[] = [];
   const seen: Seen[] = [];
   const up = new URL(upstream);

@@ -129,9 +129,14 @@ export class EmbeddedDb implements Db {
     }
     try {
       const cols = columns.map(quoteIdent).join(", ");
-      // The token makes the engine drop a repeated batch (MergeTree tables with a deduplication window).
+      // The token makes the engine drop a repeated batch (MergeTree tables with a deduplication
+      // window, sql/0106), in the materialized views' target tables too.
       // pread: the engine's default mmap of the file would add the whole batch to the RSS again
-      const settings = { storage_file_read_method: "pread", ...(opts?.dedupToken !== undefined ? { insert_deduplication_token: opts.dedupToken } : {}), ...opts?.settings };
+      const settings = {
+        storage_file_read_method: "pread",
+        ...(opts?.dedupToken !== undefined ? { insert_deduplication_token: opts.dedupToken, deduplicate_blocks_in_dependent_materialized_views: 1 } : {}),
+        ...opts?.settings,
+      };
       this.run(`INSERT INTO ${quoteIdent(table)} (${cols}) FROM INFILE ${quoteString(file)} FORMAT RowBinary`, "TSV", settings);
     } finally {
       rmSync(file, { force: true });

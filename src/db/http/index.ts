@@ -16,7 +16,9 @@
  *  - a request that broke after it was sent (reset, timeout, 502/504) is sent again only when
  *    that is harmless: a SELECT (not after a timeout), or an insert that carries an
  *    `insert_deduplication_token`, so the server drops the second copy of a batch that had
- *    arrived after all. Other statements and token-less inserts fail with a DbError instead.
+ *    arrived after all (every table the loaders write keeps a deduplication window, sql/0106;
+ *    deduplicate_blocks_in_dependent_materialized_views=1 extends it to the materialized views'
+ *    targets). Other statements and token-less inserts fail with a DbError instead.
  *
  * Old servers. The schema needs ClickHouse 23.3 or later (MIN_SERVER_VERSION): connect refuses
  * an older server with a DbError naming both versions, before anything is written. Driver-level
@@ -339,7 +341,11 @@ export class HttpDb implements Db {
     if (rowDataLength(data) === 0) return;
     const sql = `INSERT INTO ${quoteIdent(table)} (${columns.map(quoteIdent).join(", ")}) FORMAT RowBinary`;
     const dedup = opts?.dedupToken !== undefined && this.dedupTokens;
-    const settings = dedup ? { insert_deduplication_token: opts!.dedupToken!, ...opts?.settings } : opts?.settings;
+    // The token alone protects only the table inserted into; the MVs' target tables (Files_insert
+    // → Files, FileNames; Specfiles_insert → Specfiles) drop a repeated block only with the second setting.
+    const settings = dedup
+      ? { insert_deduplication_token: opts!.dedupToken!, deduplicate_blocks_in_dependent_materialized_views: 1, ...opts?.settings }
+      : opts?.settings;
     await this.run("insert", { sql, body: data, settings }, dedup);
   }
 
