@@ -11,7 +11,7 @@ import { bduRecordRow } from "./bdu.ts";
 import { ghsaRecordRow } from "./ghsa.ts";
 import { bduXmlStream, feedFiles, fileItems, nvdApiPages, osvFiles, windows } from "./source.ts";
 import { xmlElements } from "./xml.ts";
-import { writeDictionary, writeRecords, type RecordRows, type WriteCounts } from "./write.ts";
+import { storedRecords, writeDictionary, writeRecords, type RecordRows, type WriteCounts } from "./write.ts";
 import { cpeProductRow } from "./cpedict.ts";
 import type { CpeDictionaryRow } from "./rows.ts";
 import { insertRows, quoteString } from "../../db/index.ts";
@@ -60,9 +60,11 @@ export async function loadVulnerabilities(ctx: LoadContext, input: VulnLoadInput
   let records = 0;
   let batch: RecordRows[] = [];
   let dict: CpeDictionaryRow[] = [];
+  const TYPE = { nvd: "CVE", bdu: "BDU", ghsa: "GHSA", cpe: "" } as const;
+  const have = input.source === "cpe" || input.dryRun ? { versions: new Set<string>(), orphans: new Set<string>() } : await storedRecords(ctx.db, TYPE[input.source]);
   const flush = async () => {
     if (!input.dryRun) {
-      await writeRecords(ctx.db, batch, counts);
+      await writeRecords(ctx.db, batch, counts, have);
       await writeDictionary(ctx.db, dict, counts);
     }
     batch = [];

@@ -18,7 +18,7 @@ export async function writeDictionary(db: Db, batch: CpeDictionaryRow[], counts:
   const unique = new Map(batch.map((r) => [`${r.cpe_name_id}:${r.cpe_version_hash}`, r]));
   const ids = [...new Set(batch.map((r) => r.cpe_name_id))];
   const known = new Set(
-    (await db.query<{ k: string }>(`SELECT concat(cpe_name_id, ':', toString(cpe_version_hash)) AS k FROM CpeDictionary WHERE cpe_name_id IN (${ids.map(quoteString).join(",")})`)).map(
+    (await db.query<{ k: string }>(`SELECT concat(cpe_name_id, ':', toString(cpe_version_hash)) AS k FROM CpeDictionary WHERE has([${ids.map(quoteString).join(",")}], cpe_name_id)`)).map(
       (r) => r.k,
     ),
   );
@@ -33,30 +33,47 @@ export interface WriteCounts {
   cpeMatches: number;
 }
 
-export async function writeRecords(db: Db, batch: RecordRows[], counts: WriteCounts): Promise<void> {
-  if (!batch.length) return;
-  // the same version twice in one batch (duplicate records in a feed) is written once
-  const unique = new Map<string, RecordRows>();
-  for (const r of batch) unique.set(`${r.vulnerability.vuln_id}:${r.vulnerability.vuln_hash}`, r);
-  const ids = [...new Set([...unique.values()].map((r) => r.vulnerability.vuln_id))];
-  const known = new Set(
-    (await db.query<{ k: string }>(`SELECT concat(vuln_id, ':', toString(vuln_hash)) AS k FROM Vulnerabilities WHERE vuln_id IN (${ids.map(quoteString).join(",")})`)).map(
-      (r) => r.k,
-    ),
+/**
+ * What is stored, read once per load instead of per batch (a lookup list per batch costs the
+ * engine more than the whole insert): every stored (vuln_id, vuln_hash) pair of the source's type,
+ * and the record versions whose ranges are in CpeMatch without their Vulnerabilities row.
+ */
+export interface StoredRecords {
+  versions: Set<string>;
+  orphans: Set<string>;
+}
+
+export async function storedRecords(db: Db, type: string): Promise<StoredRecords> {
+  const versions = new Set(
+    (await db.query<{ k: string }>(`SELECT concat(vuln_id, ':', toString(vuln_hash)) AS k FROM Vulnerabilities WHERE vuln_type = ${quoteString(type)}`)).map((r) => r.k),
   );
-  const fresh = [...unique.entries()].filter(([k]) => !known.has(k)).map(([, r]) => r);
+  const orphans = new Set(
+    (await db.query<{ h: string }>("SELECT DISTINCT toString(vuln_hash) AS h FROM CpeMatch WHERE vuln_hash NOT IN (SELECT vuln_hash FROM Vulnerabilities)")).map((r) => r.h),
+  );
+  return { versions, orphans };
+}
+
+export async function writeRecords(db: Db, batch: RecordRows[], counts: WriteCounts, stored: StoredRecords): Promise<void> {
+  if (!batch.length) return;
+  // the same version twice (duplicate records in a feed, or in two files) is written once
+  const fresh: RecordRows[] = [];
+  for (const r of batch) {
+    const k = `${r.vulnerability.vuln_id}:${r.vulnerability.vuln_hash}`;
+    if (stored.versions.has(k)) continue;
+    stored.versions.add(k);
+    fresh.push(r);
+  }
   counts.unchanged += batch.length - fresh.length;
   if (!fresh.length) return;
-  // ranges left behind by a load killed between the two inserts (CpeMatch is ordered by vuln_id)
-  const freshIds = [...new Set(fresh.map((r) => r.vulnerability.vuln_id))];
-  const haveRanges = new Set(
-    (
-      await db.query<{ k: string }>(
-        `SELECT concat(toString(vuln_hash), ':', toString(cpe_hash), ':', toString(cpm_version_hash)) AS k FROM CpeMatch
-         WHERE vuln_id IN (${freshIds.map(quoteString).join(",")}) AND vuln_hash IN (${fresh.map((r) => r.vulnerability.vuln_hash).join(",")})`,
-      )
-    ).map((r) => r.k),
-  );
+  // ranges left behind by a load killed between the two inserts (rare: only those versions are looked up)
+  const left = fresh.filter((r) => stored.orphans.has(String(r.vulnerability.vuln_hash)));
+  const haveRanges = new Set<string>();
+  if (left.length)
+    for (const r of await db.query<{ k: string }>(
+      `SELECT concat(toString(vuln_hash), ':', toString(cpe_hash), ':', toString(cpm_version_hash)) AS k FROM CpeMatch
+       WHERE has([${left.map((r) => r.vulnerability.vuln_hash).join(",")}], vuln_hash)`,
+    ))
+      haveRanges.add(r.k);
   const ranges = fresh.flatMap((r) => r.cpeMatches).filter((m) => !haveRanges.has(`${m.vuln_hash}:${m.cpe_hash}:${m.cpm_version_hash}`));
   counts.cpeMatches += await insertRows(db, "CpeMatch", ranges);
   counts.written += await insertRows(
