@@ -1,0 +1,20 @@
+-- altrepodb's own bookkeeping for `feed load` (issue 12): one row per attempt of a feed, with the
+-- validators and content hash that make an unchanged source cost one request and write nothing,
+-- and the row count the sanity gates compare the next load with. `feed status` reads it.
+CREATE TABLE IF NOT EXISTS altrepodb_feed_loads
+(
+    feed          LowCardinality(String),
+    source        String,
+    started       DateTime64(3, 'UTC'),
+    finished      DateTime64(3, 'UTC'),
+    result        LowCardinality(String),
+    etag          String,
+    last_modified String,
+    content_hash  UInt64,
+    rows          UInt64,
+    written       UInt64,
+    rejected      UInt64,
+    message       String
+)
+ENGINE = MergeTree
+ORDER BY (feed, started);
