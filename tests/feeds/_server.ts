@@ -58,11 +58,20 @@ export function feedServer(): FeedServer {
       }
       if (fault === "truncated") return answer(path, 302, Response.redirect(`http://127.0.0.1:${raw.port}/cut`, 302));
       if (path.endsWith("/")) {
-        const entries = [...files.entries()].filter(([p]) => p.startsWith(path) && !p.slice(path.length).includes("/"));
-        if (!entries.length) return answer(path, 404, new Response("not found", { status: 404 }));
-        const rows = entries.map(([p, f]) => {
-          const n = p.slice(path.length);
-          return `<a href="${encodeURIComponent(n)}">${n}</a>${" ".repeat(Math.max(1, 50 - n.length))}${listingDate(f.modified)}  ${f.body.length}`;
+        // immediate children: files, and directories implied by deeper files (listed as "name/")
+        const children = new Map<string, { modified: Date; size: string }>();
+        for (const [p, f] of files) {
+          if (!p.startsWith(path)) continue;
+          const rest = p.slice(path.length);
+          const slash = rest.indexOf("/");
+          const n = slash < 0 ? rest : rest.slice(0, slash + 1);
+          const prev = children.get(n);
+          if (!prev || prev.modified < f.modified) children.set(n, { modified: f.modified, size: slash < 0 ? String(f.body.length) : "-" });
+        }
+        if (!children.size) return answer(path, 404, new Response("not found", { status: 404 }));
+        const rows = [...children.entries()].map(([n, f]) => {
+          const href = n.endsWith("/") ? `${encodeURIComponent(n.slice(0, -1))}/` : encodeURIComponent(n);
+          return `<a href="${href}">${n}</a>${" ".repeat(Math.max(1, 50 - n.length))}${listingDate(f.modified)}  ${f.size}`;
         });
         const html = `<html>\r\n<head><title>Index of ${path}</title></head>\r\n<body>\r\n<h1>Index of ${path}</h1><hr><pre><a href="../">../</a>\r\n${rows.join("\r\n")}\r\n</pre><hr></body>\r\n</html>\r\n`;
         return answer(path, 200, new Response(html, { headers: { "content-type": "text/html" } }));

@@ -6,6 +6,7 @@ import type { LoadContext } from "../context.ts";
 import { InputError } from "../errors.ts";
 import { quoteString } from "../../db/index.ts";
 import { acl } from "./acl.ts";
+import { beehive } from "./beehive.ts";
 import { bugzilla } from "./bugzilla.ts";
 import { licenseAliases } from "./license-aliases.ts";
 import { repocop } from "./repocop.ts";
@@ -16,7 +17,7 @@ import { watch } from "./watch.ts";
 
 export { FeedRefused, type FeedReport } from "./runner.ts";
 
-export const FEEDS: Readonly<Record<string, FeedModule>> = { acl, bugzilla, repocop, watch, spdx, "license-aliases": licenseAliases };
+export const FEEDS: Readonly<Record<string, FeedModule>> = { acl, beehive, bugzilla, repocop, watch, spdx, "license-aliases": licenseAliases };
 
 export interface FeedInput {
   name: string;
