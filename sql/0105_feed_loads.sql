@@ -18,3 +18,15 @@ CREATE TABLE IF NOT EXISTS altrepodb_feed_loads
 )
 ENGINE = MergeTree
 ORDER BY (feed, started);
+
+-- Repology's newest known version of every project ALT has (upstream's README names the table,
+-- no DDL is public; columns are ours): latest per project = argMax(rlv_version, ts).
+CREATE TABLE IF NOT EXISTS RepologyLatestVersions
+(
+    rlv_project   String,
+    rlv_version   String,
+    rlv_repos     Array(String),
+    ts            DateTime64(3) MATERIALIZED now64()
+)
+ENGINE = ReplacingMergeTree(ts)
+ORDER BY (rlv_project, rlv_version);

@@ -57,7 +57,7 @@ export function feedServer(): FeedServer {
         return answer(path, 200, new Response("late"));
       }
       if (fault === "truncated") return answer(path, 302, Response.redirect(`http://127.0.0.1:${raw.port}/cut`, 302));
-      if (path.endsWith("/")) {
+      if (path.endsWith("/") && !files.has(path)) {
         // immediate children: files, and directories implied by deeper files (listed as "name/")
         const children = new Map<string, { modified: Date; size: string }>();
         for (const [p, f] of files) {

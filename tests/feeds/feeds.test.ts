@@ -205,3 +205,42 @@ describe("altrepodb feed (CLI)", () => {
     expect(st.stdout.toString().trim()).toBe("[]");
   }, 120_000);
 });
+
+describe("repology", () => {
+  let db: Db;
+  let srv: FeedServer;
+  let ctx: LoadContext;
+  beforeAll(async () => {
+    db = await migratedDb("repology");
+    srv = feedServer();
+    ctx = contextFor(db);
+    (ctx.config.file as Record<string, unknown>).feeds = { repology: { min_fraction: 0.5, deadline: 30, timeout: 10, timezone: "UTC", stale_after: 86400, options: { repos: ["altsisyphus"], interval: 0 } } };
+    const pkg = (repo: string, srcname: string, version: string, status: string) => ({ repo, srcname, visiblename: srcname, version, status });
+    // two pages: the second starts at the first page's last project
+    srv.put(
+      "/repology/api/v1/projects/",
+      JSON.stringify({ bash: [pkg("altsisyphus", "bash5", "5.2", "newest"), pkg("debian_13", "bash", "5.2", "newest")], nettle: [pkg("altsisyphus", "nettle", "3.9", "outdated"), pkg("arch", "nettle", "3.10", "newest")] }),
+    );
+    srv.put("/repology/api/v1/projects/nettle/", JSON.stringify({ nettle: [pkg("altsisyphus", "nettle", "3.9", "outdated"), pkg("arch", "nettle", "3.10", "newest")], zlib: [pkg("alt_p10", "zlib", "1.3", "newest")] }));
+    srv.put("/repology/api/v1/projects/zlib/", JSON.stringify({ zlib: [pkg("alt_p10", "zlib", "1.3", "newest")] }));
+  }, 120_000);
+  afterAll(async () => {
+    srv?.stop();
+    await db?.close();
+  }, 60_000);
+
+  test("pages followed; one row per (source package, project, repo); newest versions; a rerun writes nothing", async () => {
+    const r = await loadFeed(ctx, { name: "repology", source: `${srv.url}/repology/api/v1` });
+    expect(r).toMatchObject({ result: "ok", records: 3, written: { PackagesNameConversion: 3, RepologyLatestVersions: 3 } });
+    const pnc = await db.query<{ p: string; r: string; t: string }>("SELECT pkg_name AS p, pnc_result AS r, toString(pnc_type) AS t FROM PackagesNameConversion ORDER BY p");
+    expect(pnc.map((x) => [x.p, x.r, x.t])).toEqual([
+      ["bash5", "bash", "altsisyphus"],
+      ["nettle", "nettle", "altsisyphus"],
+      ["zlib", "zlib", "alt_p10"],
+    ]);
+    const ua = srv.requests.length;
+    expect(ua).toBeGreaterThanOrEqual(3);
+    const again = await loadFeed(ctx, { name: "repology", source: `${srv.url}/repology/api/v1`, force: true });
+    expect(again.written).toEqual({ PackagesNameConversion: 0, RepologyLatestVersions: 0 });
+  });
+});

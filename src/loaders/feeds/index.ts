@@ -10,6 +10,7 @@ import { beehive } from "./beehive.ts";
 import { bugzilla } from "./bugzilla.ts";
 import { licenseAliases } from "./license-aliases.ts";
 import { repocop } from "./repocop.ts";
+import { repology } from "./repology.ts";
 import { runFeed, type FeedModule, type FeedReport, type FeedSettings } from "./runner.ts";
 import { spdx } from "./spdx.ts";
 import { checkTimeZone } from "./time.ts";
@@ -17,7 +18,7 @@ import { watch } from "./watch.ts";
 
 export { FeedRefused, type FeedReport } from "./runner.ts";
 
-export const FEEDS: Readonly<Record<string, FeedModule>> = { acl, beehive, bugzilla, repocop, watch, spdx, "license-aliases": licenseAliases };
+export const FEEDS: Readonly<Record<string, FeedModule>> = { acl, beehive, bugzilla, repocop, repology, watch, spdx, "license-aliases": licenseAliases };
 
 export interface FeedInput {
   name: string;
