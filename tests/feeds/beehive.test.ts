@@ -70,4 +70,16 @@ describe("beehive", () => {
     const again = await loadFeed(ctx, { name: "beehive", source: `${srv.url}/beehive`, force: false });
     expect(again.written.BeehiveStatus ?? 0).toBe(0);
   });
+
+  // The API's Beehive queries (schema-newer-tables.md §4 entries 43, 44; one bh_updated per run
+  // and arch, §3.3): the latest run of a package by hash, and the branch's errors of its latest run.
+  test.each([
+    ["43 last rebuild status by hash", "SELECT pkgset_name, bh_arch, bh_status, bh_build_time, bh_updated, bh_ftbfs_since FROM BeehiveStatus WHERE pkg_hash = 11 ORDER BY bh_updated DESC LIMIT 1 BY pkgset_name, bh_arch"],
+    [
+      "44 export/beehive/ftbfs",
+      "SELECT pkg_name, pkg_version, pkg_release, bh_arch, bh_ftbfs_since FROM BeehiveStatus WHERE pkgset_name = 'sisyphus' AND bh_arch = 'x86_64' AND bh_status = 'error' AND bh_updated = (SELECT max(bh_updated) FROM BeehiveStatus WHERE pkgset_name = 'sisyphus' AND bh_arch = 'x86_64')",
+    ],
+  ])("API query %s returns rows", async (_name, sql) => {
+    expect((await db.query(sql)).length).toBeGreaterThan(0);
+  });
 });
