@@ -146,6 +146,13 @@ describe("feeds", () => {
     expect(srv.requests.some((q) => q.path === "/bz/buglist.cgi")).toBe(true);
   });
 
+  test("bugzilla from a local CSV file (the source is the file itself)", async () => {
+    const file = join(scratchDir("bz-file"), "bugs.csv");
+    writeFileSync(file, '"Bug ID","Status","Resolution","Severity","Priority","Product","Version","Platform","Component","Assignee","Reporter","Summary","Changed"\n7,"NEW"," ---","normal","P3","Sisyphus","unstable","all","zsh","a@b.c","d@e.f","from a file","2026-12-01 10:00:00"\n');
+    const r = await loadFeed(ctx, { name: "bugzilla", source: file, dryRun: true });
+    expect(r).toMatchObject({ result: "dry-run", records: 1 });
+  });
+
   test("repocop: a bzip2 JSON array; records with missing keys rejected", async () => {
     const rec = (n: string) => ({ pkg_name: n, pkg_version: "1", pkg_release: "alt1", pkg_arch: "x86_64", pkgset_name: "sisyphus", rc_srcpkg_name: n, rc_srcpkg_version: "1", rc_srcpkg_release: "alt1", rc_test_name: "t", rc_test_status: "ok", rc_test_message: "" });
     const json = JSON.stringify([rec("a"), rec("b"), { pkg_name: "c" }]);

@@ -58,7 +58,8 @@ export async function getPart(src: FeedSource, rel: string, v: Validators = {}):
     // a symlink may not lead out of the mirror
     const real = realpathSync(p);
     const base = realpathSync(resolve(src.root));
-    if (!real.startsWith(base + sep)) throw new InputError("leads outside the feed root", p);
+    // (the root may be the file itself: a Bugzilla CSV, a dump)
+    if (!(rel === "" ? real === base : real.startsWith(base + sep))) throw new InputError("leads outside the feed root", p);
     const etag = `"${st.size}-${Math.floor(st.mtimeMs)}"`;
     if (v.etag && v.etag === etag) return "not-modified";
     return { name: rel, body: readFileSync(p), etag, lastModified: new Date(st.mtimeMs).toUTCString(), modified: Math.floor(st.mtimeMs / 1000) };
