@@ -1,21 +1,15 @@
 /** Small pieces the feed modules share. */
-import { mmhash } from "../../hash/index.ts";
+import { createHash } from "node:crypto";
 import type { FailedItem } from "../context.ts";
 
-/** A content hash over named parts (names count: a file moved is a change). */
+/**
+ * A content hash over named parts (names count: a file moved is a change), fed part by part to
+ * one incremental SHA-256 (the first 8 bytes): the bodies are never copied into one buffer.
+ */
 export function partsHash(parts: { name: string; body: Uint8Array }[]): bigint {
-  const enc = new TextEncoder();
-  const chunks: Uint8Array[] = [];
-  for (const p of [...parts].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) chunks.push(enc.encode(`${p.name}\0${p.body.length}\0`), p.body);
-  let n = 0;
-  for (const c of chunks) n += c.length;
-  const all = new Uint8Array(n);
-  let o = 0;
-  for (const c of chunks) {
-    all.set(c, o);
-    o += c.length;
-  }
-  return mmhash(all);
+  const h = createHash("sha256");
+  for (const p of [...parts].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) h.update(`${p.name}\0${p.body.length}\0`).update(p.body);
+  return h.digest().readBigUInt64BE(0);
 }
 
 /** Lines of a text body (LF or CRLF), with their 1-based numbers, blank ones skipped. */
