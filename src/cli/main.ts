@@ -36,6 +36,7 @@ export const main = defineCommand({
     amqpfire: lazy(() => import("./amqpfire")),
     vuln: lazy(() => import("./vuln")),
     errata: lazy(() => import("./errata")),
+    feed: lazy(() => import("./feed")),
   },
 });
 

@@ -147,6 +147,28 @@ export const ErrataSchema = v.strictObject({
   timeout: v.optional(positiveSeconds, 30),
 });
 
+/** One [feeds.<name>] table (`feed load`): where the feed comes from and its sanity gates. */
+export const FeedSchema = v.strictObject({
+  /** http(s) root of the feed (default: the reference's). */
+  url: v.optional(v.pipe(v.string(), v.url())),
+  /** A local mirror directory (or file) instead of url. */
+  path: v.optional(v.string()),
+  /** Refuse a load that parsed to fewer records. */
+  min_rows: v.optional(nonNegativeInt),
+  /** Refuse a load below this fraction of the last good load's records. */
+  min_fraction: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(1)), 0.5),
+  /** Seconds for the whole fetch, retries included. */
+  deadline: v.optional(positiveSeconds, 60),
+  /** Seconds for one request. */
+  timeout: v.optional(positiveSeconds, 30),
+  /** Time zone of the times in listings and Bugzilla (IANA name). */
+  timezone: v.optional(v.string(), "UTC"),
+  /** `feed status` calls the feed stale this many seconds after its last success. */
+  stale_after: v.optional(positiveSeconds, 2 * 86400),
+  /** Feed-specific keys. */
+  options: v.optional(v.record(v.string(), v.unknown()), {}),
+});
+
 export const FileSchema = v.strictObject({
   database: v.optional(DatabaseSchema, {}),
   log: v.optional(LogSchema, {}),
@@ -158,6 +180,7 @@ export const FileSchema = v.strictObject({
   notifier: v.optional(NotifierSchema, {}),
   daemon: v.optional(DaemonSchema, {}),
   vuln: v.optional(VulnSchema, {}),
+  feeds: v.optional(v.record(v.pipe(v.string(), v.regex(/^[a-z][a-z0-9_-]*$/, "a feed name")), FeedSchema), {}),
   errata: v.optional(ErrataSchema, {}),
   /** Daemon services by name; unknown names are refused when the daemon starts. */
   services: v.optional(v.record(v.pipe(v.string(), v.regex(/^[a-z][a-z0-9_-]*$/, "a lower-case service name")), ServiceSchema), {}),

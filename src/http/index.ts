@@ -153,3 +153,24 @@ export async function httpGet(url: string, opts: HttpOptions = {}): Promise<Http
   }
   throw new HttpError(`${lastError || "no answer"} (gave up after the retries or the deadline)`, url);
 }
+
+/**
+ * A body as its bytes, whatever it was compressed with (recognised by magic, not by name):
+ * gzip and zstd in-process, xz and bzip2 by the system tools (argument arrays, a timeout).
+ */
+export async function decodeBody(body: Uint8Array, what: string, timeoutMs = 120_000): Promise<Uint8Array> {
+  const b = body;
+  if (b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b) return Bun.gunzipSync(b as Uint8Array<ArrayBuffer>);
+  if (b.length >= 4 && b[0] === 0x28 && b[1] === 0xb5 && b[2] === 0x2f && b[3] === 0xfd) return Bun.zstdDecompressSync(b);
+  const tool = b.length >= 3 && b[0] === 0x42 && b[1] === 0x5a && b[2] === 0x68 ? "bzip2" : b.length >= 6 && b[0] === 0xfd && b[1] === 0x37 && b[2] === 0x7a && b[3] === 0x58 ? "xz" : undefined;
+  if (!tool) return b;
+  const p = Bun.spawn([tool, "-dc"], { stdin: b, stdout: "pipe", stderr: "pipe" });
+  const timer = setTimeout(() => p.kill("SIGKILL"), timeoutMs);
+  try {
+    const [out, err, code] = await Promise.all([new Response(p.stdout).bytes(), new Response(p.stderr).text(), p.exited]);
+    if (code !== 0) throw new Error(`${what}: ${tool} -dc failed (exit ${code}): ${err.trim().split("\n")[0] ?? ""}`);
+    return out;
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -54,7 +54,7 @@ describe("daemon settings", () => {
   });
 
   test("an unknown service is refused with its line", () => {
-    expect(refusal(`[services.repo]\n\n[services.bugzila]\nworkers = 1\n`)).toBe('FILE:3: services.bugzila: unknown service "bugzila" (known: repo, selftest, task)');
+    expect(refusal(`[services.repo]\n\n[services.bugzila]\nworkers = 1\n`)).toBe('FILE:3: services.bugzila: unknown service "bugzila" (known: acl, beehive, bugzilla, repo, repocop, selftest, task, vuln, watch)');
   });
 
   test("unknown keys in a service table and in its options", () => {

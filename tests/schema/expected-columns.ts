@@ -924,6 +924,17 @@ export const TABLES: Record<string, TableSpec> = {
       TS64,
     ],
   },
+  // ------------------------------------------------------------ 0105 (named by upstream, columns ours)
+  RepologyLatestVersions: {
+    engine: "ReplacingMergeTree",
+    doc: "sql/0105, Repology's newest version per project",
+    columns: [
+      ["rlv_project", "String"],
+      ["rlv_version", "String"],
+      ["rlv_repos", "Array(String)"],
+      TS64,
+    ],
+  },
   // SNT §2.12
   AntivirusScanStatus: {
     engine: "MergeTree",

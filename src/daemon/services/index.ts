@@ -1,5 +1,6 @@
 /** Every daemon service by name. A new loader becomes a service with one module and one line here. */
 import type { ServiceModule } from "../types";
+import { acl, beehive, bugzilla, repocop, watch } from "./feeds";
 import { repo } from "./repo";
 import { selftest } from "./selftest";
 import { task } from "./task";
@@ -10,4 +11,9 @@ export const REGISTRY: Readonly<Record<string, ServiceModule>> = {
   task,
   selftest,
   vuln,
+  acl,
+  bugzilla,
+  beehive,
+  repocop,
+  watch,
 };
