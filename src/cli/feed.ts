@@ -4,9 +4,14 @@ import { FEEDS, feedStatus, loadFeed } from "../loaders/feeds/index.ts";
 import { cliLoadContext } from "./context";
 import { RunFailed } from "./errors";
 import { abortOnSignals } from "./signals";
+import { jsonText } from "../models/json.ts";
 
 const load = defineCommand({
-  meta: { name: "load", description: `Load one feed (${Object.keys(FEEDS).join(", ")}) — example: altrepodb feed load watch --source https://watch.altlinux.org/pub/watch` },
+  meta: {
+    name: "load",
+    description: `Load one feed (${Object.keys(FEEDS).join(", ")})`,
+    examples: ["altrepodb feed load watch", "altrepodb feed load bugzilla --source https://bugzilla.altlinux.org/buglist.cgi --json"],
+  },
   args: {
     name: { type: "positional", description: "The feed", required: true },
     source: { type: "string", description: "Root URL or local directory/file instead of [feeds.<name>] url/path" },
@@ -17,7 +22,7 @@ const load = defineCommand({
   async run({ args }) {
     const ctx = await cliLoadContext("feed", abortOnSignals());
     const r = await loadFeed(ctx, { name: String(args.name), source: args.source ? String(args.source) : undefined, force: Boolean(args.force), dryRun: Boolean(args["dry-run"]) });
-    if (args.json) console.log(JSON.stringify(r));
+    if (args.json) console.log(jsonText(r));
     else {
       for (const f of r.rejected.slice(0, 20)) console.error(`rejected: ${f.path}: ${f.error}`);
       if (r.rejected.length > 20) console.error(`… and ${r.rejected.length - 20} more`);
@@ -30,7 +35,12 @@ const load = defineCommand({
 });
 
 const status = defineCommand({
-  meta: { name: "status", description: "Last attempt, last success, age, rows and result per feed; exit 1 when one is stale or failed — example: altrepodb feed status --json" },
+  meta: {
+    name: "status",
+    description: "Last attempt, last success, age, rows and result per feed; exit 1 when one is stale or failed",
+    examples: ["altrepodb feed status", "altrepodb feed status watch acl --json"],
+    rest: "repeat",
+  },
   args: {
     name: { type: "positional", description: "Only these feeds", required: false },
     json: { type: "boolean", description: "JSON" },
@@ -39,7 +49,7 @@ const status = defineCommand({
     const ctx = await cliLoadContext("feed");
     const names = (args._ as string[]).length ? (args._ as string[]) : undefined;
     const st = await feedStatus(ctx, names);
-    if (args.json) console.log(JSON.stringify(st));
+    if (args.json) console.log(jsonText(st));
     else
       for (const s of st)
         console.log(
