@@ -124,9 +124,13 @@ describe.skipIf(!hasDbLoad || !hasRpm)("Berkeley DB written by db5.3_load from r
       expect(o).toBeDefined();
       n++;
       // install-time differences only: the file's own path/size, and tags librpm adds on install
-      for (const k of ["pkg_hash", "name", "epoch", "version", "release", "arch", "buildtime", "sha1header", "sigmd5", "files", "provides", "changelog"]) {
+      for (const k of ["pkg_hash", "name", "epoch", "version", "release", "arch", "buildtime", "sha1header", "sigmd5", "files", "changelog"]) {
         expect(d[k]).toEqual(o![k]);
       }
+      // a legacy (v3) package file gets its NAME = EVR provide appended again by librpm 4.18 even
+      // when it has one (src/rpm); its installed header was converted, so it does not
+      const uniq = (l: unknown) => [...new Map((l as { name: string; flags: number; version: string }[]).map((p) => [`${p.name} ${p.flags} ${p.version}`, p])).values()];
+      expect(uniq(d.provides)).toEqual(uniq(o!.provides));
     }
     expect(n).toBe(blobs.length);
   }, 120_000);
