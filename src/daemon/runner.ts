@@ -328,8 +328,8 @@ export class ServiceRunner {
 
   private async process(ch: ConfirmChannel, m: ConsumeMessage, d: Delivery, msg: IncomingMessage | Error): Promise<void> {
     if (msg instanceof Error) return this.settle(ch, m, d, { kind: "dead-letter", reason: "invalid", error: msg.message });
-    // it waited for another message with its key, and the shutdown came meanwhile
-    if (this.hardStop.signal.aborted) return this.settle(ch, m, d, { kind: "requeue", why: "shutdown" });
+    // it waited for another message with its key and the shutdown came meanwhile: not started, back it goes
+    if (!this.accepting) return this.settle(ch, m, d, { kind: "requeue", why: "shutdown" });
     if (this.paused) return this.settle(ch, m, d, { kind: "defer", error: "database unavailable" });
     const t0 = performance.now();
     let outcome: Outcome;
@@ -395,8 +395,8 @@ export class ServiceRunner {
     if (fate.lastError) this.recordError(fate.lastError, d.routingKey);
     this.log[fate.log.level](fate.log.msg, seconds === undefined ? fate.log.fields : { ...fate.log.fields, seconds: seconds.toFixed(2) });
     const r = await this.perform(ch, m, d, fate.action);
-    if (r === "refused") return this.refused(ch, m, d, outcome);
-    if (r === "lost") return;
+    if (r.refused !== undefined) return this.refused(ch, m, d, outcome, r.refused);
+    if (!r.ok) return;
     for (const c of fate.counts) this.counters[c]++;
     if (outcome.kind === "done") this.lastDoneAt = new Date().toISOString();
     this.deps.onChange();
@@ -404,43 +404,48 @@ export class ServiceRunner {
     if (outcome.kind === "defer") this.pause(ch);
   }
 
-  /** ok; refused (the broker nacked the copy; the original is still ours); lost (the channel is gone: the broker delivers it again). */
-  private async perform(ch: ConfirmChannel, m: ConsumeMessage, d: Delivery, a: BrokerAction): Promise<"ok" | "refused" | "lost"> {
+  /**
+   * ok; refused = the broker nacked the copy (the original is still ours); neither = the channel
+   * is gone (the broker delivers the message again by itself).
+   */
+  private async perform(ch: ConfirmChannel, m: ConsumeMessage, d: Delivery, a: BrokerAction): Promise<{ ok: boolean; refused?: string }> {
     if (a.kind === "republish") {
       try {
         await publishConfirmed(ch, a.exchange, a.routingKey, m.content, { ...this.properties(m), headers: a.headers });
       } catch (e) {
-        this.lastRefusal = (e as Error).message;
-        this.log.warn("the broker refused a copy of the message", { routing_key: d.routingKey, to: a.exchange || a.routingKey, error: (e as Error).message });
-        return "refused";
+        const error = (e as Error).message;
+        if (this.channel !== ch) {
+          this.log.warn("the channel closed before a copy of the message was confirmed; the broker will deliver it again", { routing_key: d.routingKey, error });
+          return { ok: false };
+        }
+        this.log.warn("the broker refused a copy of the message", { routing_key: d.routingKey, to: a.exchange || a.routingKey, error });
+        return { ok: false, refused: error };
       }
     }
     try {
       if (a.kind === "nack-requeue") ch.nack(m, false, true);
       else ch.ack(m);
-      return "ok";
+      return { ok: true };
     } catch (e) {
       this.log.warn("the acknowledgement did not reach the broker; the message will be delivered again", { error: (e as Error).message });
-      return "lost";
+      return { ok: false };
     }
   }
-
-  private lastRefusal = "";
 
   /**
    * The broker refused the copy: hold the message a while (the dead-letter queue may be full),
    * then put it back at the tail of its queue to be handled again; nack it if even that fails.
    */
-  private async refused(ch: ConfirmChannel, m: ConsumeMessage, d: Delivery, outcome: Outcome): Promise<void> {
+  private async refused(ch: ConfirmChannel, m: ConsumeMessage, d: Delivery, outcome: Outcome, error: string): Promise<void> {
     this.counters.republish_refused++;
     const delay = outcome.kind === "requeue" ? 0 : backoffDelay(refusals(d) + 1, this.deps.restartDelayMs, this.deps.restartDelayMaxMs);
-    this.recordError(`the broker refused the ${outcome.kind} copy (${this.lastRefusal}); the message goes back to ${d.queue} in ${(delay / 1000).toFixed(1)} s`, d.routingKey);
+    this.recordError(`the broker refused the ${outcome.kind} copy (${error}); the message goes back to ${d.queue} in ${(delay / 1000).toFixed(1)} s`, d.routingKey);
     this.held++;
     this.deps.onChange();
     try {
       if (delay > 0) await sleep(delay, this.stopping.signal);
-      const r = outcome.kind === "requeue" ? "refused" : await this.perform(ch, m, d, putBack(d));
-      if (r === "refused") {
+      const r = outcome.kind === "requeue" ? { ok: false, refused: error } : await this.perform(ch, m, d, putBack(d));
+      if (r.refused !== undefined) {
         try {
           ch.nack(m, false, true);
         } catch {
