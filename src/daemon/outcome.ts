@@ -8,7 +8,7 @@
  *   retry        republish to the delay queue of the try, ack  "retry"
  *   dead-letter  republish to the dead-letter exchange, ack    "dead-lettered"
  *   defer        republish to the first delay queue, ack       none (no try counted)
- *                (no delay queue: nack with requeue)
+ *                (no delay queue: to the tail of the queue)
  *   requeue      republish to the tail of the queue, ack       none
  *                (not a nack: a requeue by our own shutdown must not count toward the
  *                queue's x-delivery-limit, which is there for crash loops)
@@ -45,8 +45,7 @@ export interface Delivery {
 export type BrokerAction =
   | { kind: "ack" }
   /** Publish a copy (confirmed), then ack the original. */
-  | { kind: "republish"; exchange: string; routingKey: string; headers: Record<string, unknown> }
-  | { kind: "nack-requeue" };
+  | { kind: "republish"; exchange: string; routingKey: string; headers: Record<string, unknown> };
 
 export type CounterName = "done" | "skipped" | "failed" | "retried" | "dead_lettered" | "invalid" | "deferred" | "requeued";
 
@@ -147,13 +146,13 @@ export function fateOf(outcome: Outcome, d: Delivery, delayQueue: (ms: number) =
       const fields = { ...meta, error: outcome.error };
       const log = { level: "warn" as const, msg: "database unavailable; message put aside and consuming paused", fields };
       const lastError = `database unavailable: ${outcome.error}`;
-      // no delay queue (max_attempts = 1): back to the queue, to be taken when consuming resumes
-      if (delay === undefined) return { action: { kind: "nack-requeue" }, counts: ["deferred"], lastError, log };
       return {
         action: {
           kind: "republish",
           exchange: "",
-          routingKey: delayQueue(delay),
+          // no delay queue (max_attempts = 1): back to the queue, to be taken when consuming
+          // resumes (a republish, not a nack: a long outage must not use up the delivery limit)
+          routingKey: delay === undefined ? d.queue : delayQueue(delay),
           headers: copyHeaders(d, { [HEADER.deferrals]: intHeader(d.headers[HEADER.deferrals]) + 1, [HEADER.error]: headerText(outcome.error), [HEADER.reason]: "deferred" }),
         },
         counts: ["deferred"],

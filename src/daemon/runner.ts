@@ -423,8 +423,7 @@ export class ServiceRunner {
       }
     }
     try {
-      if (a.kind === "nack-requeue") ch.nack(m, false, true);
-      else ch.ack(m);
+      ch.ack(m);
       return { ok: true };
     } catch (e) {
       this.log.warn("the acknowledgement did not reach the broker; the message will be delivered again", { error: (e as Error).message });

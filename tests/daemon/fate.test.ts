@@ -36,10 +36,18 @@ let seq = 0;
 
 interface Running {
   daemon: Daemon;
+  flaky: FlakyDb;
   lines: Recorded[];
   queue: string;
   exchange: string;
   service(): DaemonStatus["services"][number];
+}
+
+/** serviceToml plus the test defaults for the keys it does not set. */
+function withDefaults(serviceToml: string): string {
+  const defaults: Record<string, string> = { max_attempts: "3", retry_delay: "0.2", retry_delay_max: "1" };
+  const set = new Set([...serviceToml.matchAll(/^(\w+)\s*=/gm)].map((m) => m[1]));
+  return Object.entries(defaults).filter(([k]) => !set.has(k)).map(([k, v]) => `${k} = ${v}\n`).join("") + serviceToml;
 }
 
 /** A daemon with one selftest service; `n` reuses the queue of an earlier start. */
@@ -50,15 +58,16 @@ async function startDaemon(opts: { serviceToml?: string; extra?: string; registr
   const config = daemonConfig(
     vh.vhost,
     scratch("fstate"),
-    `[services.selftest]\nqueue = "${queue}"\nexchange = "${exchange}"\nrouting_keys = ["selftest.#"]\nmax_attempts = 3\nretry_delay = 0.2\nretry_delay_max = 1\n${opts.serviceToml ?? ""}`,
+    `[services.selftest]\nqueue = "${queue}"\nexchange = "${exchange}"\nrouting_keys = ["selftest.#"]\n${withDefaults(opts.serviceToml ?? "")}`,
     opts.extra ?? "",
   );
   const lines: Recorded[] = [];
-  const daemon = new Daemon({ config, registry: opts.registry, openDb: async () => new FlakyDb(db), log: recordingLogger(lines), env: {} });
+  const flaky = new FlakyDb(db);
+  const daemon = new Daemon({ config, registry: opts.registry, openDb: async () => flaky, log: recordingLogger(lines), env: {} });
   await daemon.start();
   const service = () => daemon.status().services[0];
   await until(() => service().state === "running", 10_000, "the service to run");
-  return { daemon, lines, queue, exchange, service };
+  return { daemon, flaky, lines, queue, exchange, service };
 }
 
 async function rowsOf(ids: string[]): Promise<Map<string, number>> {
@@ -127,6 +136,20 @@ describe.skipIf(!BROKER_UP)("message fate (in process, selftest service)", () =>
     expect(JSON.parse(m.body).id).toBe(id);
     expect(m.headers[HEADER.requeues]).toBe(4);
     expect(m.headers[HEADER.routingKey]).toBe("selftest.run");
+  });
+
+  test("database down without delay queues (max_attempts = 1): deferred messages go back to the queue by republishing, not by a nack the delivery limit counts", async () => {
+    const d = await startDaemon({ serviceToml: "max_attempts = 1\ndelivery_limit = 1\n" });
+    d.flaky.down = true;
+    const id = `deferred-${d.queue}`;
+    await client.publish(d.exchange, "selftest.run", { id });
+    await until(() => d.service().state === "paused" && d.service().in_flight === 0, 10_000, "the pause");
+    expect(d.service().deferred).toBe(1);
+    d.flaky.down = false;
+    await until(() => d.service().done === 1, 20_000, "the message once the database is back");
+    expect((await rowsOf([id])).get(id)).toBe(1);
+    expect(await client.depth(`${d.queue}.dead`)).toBe(0);
+    await d.daemon.stop();
   });
 
   test("a second stop skips the grace at once; the running message is requeued", async () => {

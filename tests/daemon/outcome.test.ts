@@ -71,13 +71,13 @@ describe("fate of a message", () => {
     expect(fate({ kind: "retry", error: "boom" }, delivery({ [HEADER.attempts]: 2 })).counts).toEqual(["failed", "dead_lettered"]);
   });
 
-  test("defer: the first delay queue without counting a try and without a notification; no delay queue → nack with requeue", () => {
+  test("defer: the first delay queue without counting a try and without a notification; no delay queue → the tail of the queue", () => {
     const f = fate({ kind: "defer", error: "connection refused" }, delivery({ [HEADER.deferrals]: 2, [HEADER.attempts]: 1 }));
     expect(f.action).toMatchObject({ kind: "republish", exchange: "", routingKey: "task-q.delay.1s", headers: { [HEADER.deferrals]: 3, [HEADER.attempts]: 1, [HEADER.reason]: "deferred" } });
     expect(f.counts).toEqual(["deferred"]);
     expect(f.notification).toBeUndefined();
     expect(f.lastError).toBe("database unavailable: connection refused");
-    expect(fate({ kind: "defer", error: "x" }, delivery({}, { retryDelaysMs: [], maxAttempts: 1 })).action).toEqual({ kind: "nack-requeue" });
+    expect(fate({ kind: "defer", error: "x" }, delivery({}, { retryDelaysMs: [], maxAttempts: 1 })).action).toMatchObject({ kind: "republish", exchange: "", routingKey: "task-q", headers: { [HEADER.deferrals]: 1 } });
   });
 
   test("requeue on shutdown: republished to the tail of its queue with a count (never a nack: the delivery limit must not see it)", () => {
@@ -106,7 +106,7 @@ describe("fate of a message", () => {
       { kind: "dead-letter", reason: "failed", error: "e" },
       { kind: "requeue", why: "shutdown" },
     ];
-    for (const o of outcomes) expect(["ack", "republish", "nack-requeue"]).toContain(fate(o).action.kind);
+    for (const o of outcomes) expect(["ack", "republish"]).toContain(fate(o).action.kind);
   });
 });
 
