@@ -144,7 +144,8 @@ describe.skipIf(!BROKER_UP)("message fate (in process, selftest service)", () =>
     const id = `deferred-${d.queue}`;
     await client.publish(d.exchange, "selftest.run", { id });
     await until(() => d.service().state === "paused" && d.service().in_flight === 0, 10_000, "the pause");
-    expect(d.service().deferred).toBe(1);
+    // (the copy may come back once before the consumer is cancelled)
+    expect(d.service().deferred).toBeGreaterThanOrEqual(1);
     d.flaky.down = false;
     await until(() => d.service().done === 1, 20_000, "the message once the database is back");
     expect((await rowsOf([id])).get(id)).toBe(1);
