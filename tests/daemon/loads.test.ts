@@ -134,10 +134,11 @@ describe.skipIf(!BROKER_UP)("daemon in process: one load per key", () => {
     vh = makeVhost("perkey");
     client = await TestClient.forVhost(vh.vhost);
   });
+  // deleting a vhost with quorum queues takes a while on a busy broker
   afterAll(async () => {
     await client?.close();
     vh?.remove();
-  });
+  }, 240_000);
 
   test("TESTED and DONE for one task, and two messages for one branch and date, arriving together with workers = 2: one load each, no rows twice", async () => {
     const db = await migratedDb("dperkey");
@@ -182,10 +183,11 @@ describe.skipIf(!BROKER_UP)("daemon process with repo and task services: kill -9
     vh = makeVhost("loads");
     client = await TestClient.forVhost(vh.vhost);
   });
+  // deleting a vhost with quorum queues takes a while on a busy broker
   afterAll(async () => {
     await client?.close();
     vh?.remove();
-  });
+  }, 240_000);
 
   test("every repo and task message ends done exactly once", async () => {
     const dir = scratchDir("dloadsp");
