@@ -44,6 +44,8 @@ export class Daemon {
   private readonly db: DbProvider;
   private notifier: Notifier;
   private runners = new Map<string, ServiceRunner>();
+  /** Runners being stopped by a reload (a second signal hurries them too). */
+  private readonly retiring = new Set<ServiceRunner>();
   private state: DaemonStatus["state"] = "starting";
   private readonly startedAt = new Date().toISOString();
   private statusTimer: ReturnType<typeof setInterval> | undefined;
@@ -167,7 +169,8 @@ export class Daemon {
       this.log.info(next ? "restarting service with new settings" : "stopping removed service", { service: name });
       this.runners.delete(name);
       replaced.set(name, r);
-      stops.push(r.stop(old.shutdownGraceMs));
+      this.retiring.add(r);
+      stops.push(r.stop(old.shutdownGraceMs).finally(() => this.retiring.delete(r)));
     }
     await Promise.all(stops);
     for (const s of settings.services) if (!this.runners.has(s.name)) this.startRunner(s, replaced.get(s.name));
@@ -187,10 +190,10 @@ export class Daemon {
     return this.stopping;
   }
 
-  /** Second signal: no more waiting for running loads. */
+  /** Second signal: no more waiting for running loads; they are stopped and their messages requeued. */
   hurry(): void {
     this.settings = { ...this.settings, shutdownGraceMs: 0 };
-    for (const r of this.runners.values()) void r.stop(0);
+    for (const r of [...this.runners.values(), ...this.retiring]) r.hurry();
   }
 
   private async doStop(): Promise<void> {

@@ -17,6 +17,10 @@ export const HEADER = {
   exchange: "x-altrepodb-exchange",
   /** Times the message was put aside because the database was unavailable (not failures). */
   deferrals: "x-altrepodb-deferrals",
+  /** Times our own shutdown put the message back in its queue (not failures, not counted by the broker). */
+  requeues: "x-altrepodb-requeues",
+  /** Times the broker refused a copy (retry, dead letter, …) and the message was put back in its queue. */
+  refusals: "x-altrepodb-refusals",
 } as const;
 
 /** Headers the broker adds on dead-lettering and redelivery; they do not travel with a copy. */

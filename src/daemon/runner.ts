@@ -2,34 +2,33 @@
  * One service: its queue, its consumer, its scheduled runs.
  *
  * A message is acknowledged only after the service's rows are in the database (and the Buffer
- * tables flushed). What happens otherwise:
+ * tables flushed). What happens otherwise is decided in outcome.ts (one broker action, one
+ * notification per outcome); this file carries it out:
  *
- *   invalid (bad JSON, schema, unknown routing key, InputError from the loader)
- *       → published to the dead-letter exchange with the reason, then acked. Never retried.
- *   failed (any other error)
- *       → published to the delay queue of its try (TTL, then back to the queue by itself) with
- *         x-altrepodb-attempts + 1, then acked; after max_attempts tries → dead-lettered.
- *   the database is away (the error is a database error and a health check fails)
- *       → put aside in the first delay queue without counting a try, and consuming pauses until
- *         the database answers again.
- *   shutdown → nack with requeue (or, if the process dies, the broker requeues it).
+ *   invalid (bad JSON, schema, unknown routing key, InputError from the loader) → dead-lettered.
+ *   failed (any other error) → a delay queue, then the queue again; after max_attempts → dead-lettered.
+ *   the database is away → put aside without counting a try; consuming pauses until it answers.
+ *   shutdown → republished to the tail of the queue (a nack would count toward x-delivery-limit).
+ *   a copy the broker refuses (full dead-letter queue, …) → after a delay the message is put back
+ *     at the tail of its queue (or nacked), counted in republish_refused, never left unacked.
  *   a crash loop (the process dies on the message) → the quorum queue's x-delivery-limit
- *       dead-letters it on the broker side.
+ *     dead-letters it on the broker side.
  *
- * Retries use delay queues rather than "sleep, then nack with requeue": the wait costs no
- * prefetch slot and no memory, survives a restart of the daemon, and the headers carry the
- * first and last failure times from try to try.
+ * Two messages with the same key (the service's key(): a task, a branch and date) or the same
+ * body never run at once: the later one waits.
  */
 import { createHash } from "node:crypto";
 import type { ConfirmChannel, ConsumeMessage, Options } from "amqplib";
-import { backoffDelay, deadQueueName, declareTopology, delayQueueName, keepConnected, publishConfirmed, sleep, whenAborted, type BrokerOptions, type ChannelModel } from "../amqp";
+import { backoffDelay, declareTopology, deadQueueName, delayQueueName, keepConnected, publishConfirmed, sleep, whenAborted, type BrokerOptions, type ChannelModel } from "../amqp";
 import type { Config } from "../config";
-import { AlreadyLoaded, InputError } from "../loaders/errors";
+import { AlreadyLoaded } from "../loaders/errors";
 import type { Logger } from "../log";
 import { mayBeUnavailable, type DbProvider } from "./db-provider";
 import { flushBuffers } from "./flush";
-import { cleanHeaders, HEADER, headerText, intHeader } from "./headers";
+import { cleanHeaders, HEADER } from "./headers";
+import { KeyedLock } from "./keyed";
 import type { Notifier } from "./notifier";
+import { failedBefore, fateOf, outcomeOfError, putBack, refusals, type BrokerAction, type Counters, type Delivery, type Outcome } from "./outcome";
 import { decodeMessage } from "./payload";
 import { nextRun } from "./schedule";
 import type { ServiceSettings } from "./settings";
@@ -55,11 +54,9 @@ class Timeout extends Error {
   override name = "Timeout";
 }
 
-type Counters = Pick<ServiceStatus, "done" | "skipped" | "failed" | "retried" | "dead_lettered" | "invalid" | "deferred" | "restarts">;
-
 export class ServiceRunner {
   state = "stopped";
-  readonly counters: Counters = { done: 0, skipped: 0, failed: 0, retried: 0, dead_lettered: 0, invalid: 0, deferred: 0, restarts: 0 };
+  readonly counters: Counters = { done: 0, skipped: 0, failed: 0, retried: 0, dead_lettered: 0, invalid: 0, deferred: 0, restarts: 0, requeued: 0, republish_refused: 0 };
   lastError: ServiceStatus["last_error"];
   lastDoneAt: string | undefined;
 
@@ -67,13 +64,20 @@ export class ServiceRunner {
   private readonly log: Logger;
   private readonly keepAbort = new AbortController();
   private readonly hardStop = new AbortController();
+  /** Aborted when stopping begins. */
+  private readonly stopping = new AbortController();
+  /** Aborted by a second stop signal: the grace is over at once. */
+  private readonly graceCut = new AbortController();
   private loop: Promise<void> | undefined;
   private channel: ConfirmChannel | undefined;
   private consumerTag: string | undefined;
   private accepting = true;
   private paused = false;
-  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly lock = new KeyedLock();
   private busy = 0;
+  private waiting = 0;
+  /** Messages held after a refused copy, until they are put back. */
+  private held = 0;
   private idleWaiters: (() => void)[] = [];
   private scheduleTimer: ReturnType<typeof setTimeout> | undefined;
   private nextRunAt: Date | undefined;
@@ -126,6 +130,7 @@ export class ServiceRunner {
   async stop(graceMs: number): Promise<void> {
     if (!this.accepting) return this.loop;
     this.accepting = false;
+    this.stopping.abort();
     clearTimeout(this.scheduleTimer);
     this.nextRunAt = undefined;
     this.setState("stopping");
@@ -133,7 +138,7 @@ export class ServiceRunner {
     this.consumerTag = undefined;
     if (this.busy > 0) {
       this.log.info("waiting for running messages", { count: this.busy, grace_s: graceMs / 1000 });
-      await Promise.race([this.idle(), sleep(graceMs)]);
+      await Promise.race([this.idle(), sleep(graceMs, this.graceCut.signal)]);
     }
     if (this.busy > 0) {
       this.log.warn("grace period over: stopping running loads and requeueing their messages", { count: this.busy });
@@ -145,16 +150,22 @@ export class ServiceRunner {
     this.setState("stopped");
   }
 
+  /** A second stop signal: stop waiting for running messages now. */
+  hurry(): void {
+    this.graceCut.abort();
+  }
+
   status(): ServiceStatus {
     const t = this.s.topology;
     return {
       name: this.s.name,
-      state: this.state,
+      state: this.held > 0 && this.state === "running" ? "degraded" : this.state,
       queue: t.queue,
       exchange: t.exchange,
       routing_keys: t.routingKeys,
       workers: this.s.workers,
       in_flight: this.busy,
+      waiting: this.waiting,
       ...this.counters,
       last_error: this.lastError,
       last_done_at: this.lastDoneAt,
@@ -252,69 +263,90 @@ export class ServiceRunner {
       ch.close().catch(() => {});
       return;
     }
-    // a copy redelivered after a reconnect waits for the copy still running
-    const key = createHash("sha1").update(m.fields.routingKey).update("\0").update(m.content).digest("hex");
-    const previous = this.inFlight.get(key);
+    const headers = m.properties.headers ?? {};
+    const d: Delivery = {
+      service: this.s.name,
+      queue: this.s.topology.queue,
+      deadLetterExchange: this.s.topology.deadLetterExchange,
+      routingKey: typeof headers[HEADER.routingKey] === "string" ? (headers[HEADER.routingKey] as string) : m.fields.routingKey,
+      exchange: m.fields.exchange,
+      headers,
+      messageId: m.properties.messageId as string | undefined,
+      body: m.content,
+      maxAttempts: this.s.maxAttempts,
+      retryDelaysMs: this.s.retryDelaysMs,
+    };
+    let msg: IncomingMessage | Error;
+    try {
+      msg = {
+        routingKey: d.routingKey,
+        payload: decodeMessage(this.s.module, d.routingKey, m.content),
+        messageId: d.messageId,
+        attempt: failedBefore(d) + 1,
+        source: "amqp",
+        publishedAt: typeof m.properties.timestamp === "number" ? new Date(m.properties.timestamp * 1000) : undefined,
+      };
+    } catch (e) {
+      msg = e as Error;
+    }
+    // a copy redelivered after a reconnect waits for the copy still running; so does a message
+    // for the same task or snapshot
+    const keys = [`body ${createHash("sha1").update(d.routingKey).update("\0").update(m.content).digest("hex")}`];
+    const own = msg instanceof Error ? undefined : this.keyOf(msg);
+    if (own !== undefined) keys.push(`key ${own}`);
+    this.track(this.lock.run(keys, () => this.process(ch, m, d, msg), (w) => this.onWait(w)));
+  }
+
+  private keyOf(msg: IncomingMessage): string | undefined {
+    try {
+      return this.s.module.key?.(msg);
+    } catch (e) {
+      this.log.warn("cannot tell the key of a message; it runs without waiting for others", { routing_key: msg.routingKey, error: (e as Error).message });
+      return undefined;
+    }
+  }
+
+  private onWait(waiting: boolean): void {
+    this.waiting += waiting ? 1 : -1;
+    this.deps.onChange();
+  }
+
+  /** Counts `work` in flight until it settles. */
+  private track(work: Promise<unknown>): void {
     this.busy++;
     this.deps.onChange();
-    const p: Promise<void> = (async () => {
-      if (previous) await previous.catch(() => {});
-      await this.process(ch, m);
-    })()
+    void work
       .catch((e) => this.log.error("unexpected error while handling a message", { error: (e as Error).message, stack: (e as Error).stack }))
       .finally(() => {
-        if (this.inFlight.get(key) === p) this.inFlight.delete(key);
         this.busy--;
         this.deps.onChange();
         if (this.busy === 0) for (const w of this.idleWaiters.splice(0)) w();
       });
-    this.inFlight.set(key, p);
   }
 
   // ------------------------------------------------------------------ one message
 
-  private async process(ch: ConfirmChannel, m: ConsumeMessage): Promise<void> {
-    const headers = m.properties.headers ?? {};
-    const routingKey = typeof headers[HEADER.routingKey] === "string" ? (headers[HEADER.routingKey] as string) : m.fields.routingKey;
-    const failedBefore = intHeader(headers[HEADER.attempts]);
-    const attempt = failedBefore + 1;
-    const meta = { routing_key: routingKey, message_id: m.properties.messageId as string | undefined, attempt };
-
-    let payload: unknown;
-    try {
-      payload = decodeMessage(this.s.module, routingKey, m.content);
-    } catch (e) {
-      this.counters.invalid++;
-      this.recordError((e as Error).message, routingKey);
-      this.log.error("invalid message, dead-lettered", { ...meta, error: (e as Error).message });
-      await this.deadLetter(ch, m, routingKey, "invalid", (e as Error).message, failedBefore);
-      return;
-    }
-    if (this.paused) {
-      await this.defer(ch, m, routingKey, "database unavailable");
-      return;
-    }
-
-    const msg: IncomingMessage = {
-      routingKey,
-      payload,
-      messageId: meta.message_id,
-      attempt,
-      source: "amqp",
-      publishedAt: typeof m.properties.timestamp === "number" ? new Date(m.properties.timestamp * 1000) : undefined,
-    };
+  private async process(ch: ConfirmChannel, m: ConsumeMessage, d: Delivery, msg: IncomingMessage | Error): Promise<void> {
+    if (msg instanceof Error) return this.settle(ch, m, d, { kind: "dead-letter", reason: "invalid", error: msg.message });
+    // it waited for another message with its key and the shutdown came meanwhile: not started, back it goes
+    if (!this.accepting) return this.settle(ch, m, d, { kind: "requeue", why: "shutdown" });
+    if (this.paused) return this.settle(ch, m, d, { kind: "defer", error: "database unavailable" });
     const t0 = performance.now();
+    let outcome: Outcome;
     try {
       const result = await this.run(msg);
-      const seconds = (performance.now() - t0) / 1000;
-      if (this.s.publishOnDone) await this.publishDone(ch, m, routingKey);
-      if (!this.ack(ch, m)) return;
-      this.succeeded(result);
-      this.log.info(result.skipped ? "message done (nothing to do)" : "message done", { ...meta, summary: result.summary, seconds: seconds.toFixed(2) });
-      this.deps.notifier.notify({ event: "done", type: "MESSAGE", severity: "INFO", service: this.s.name, reason: result.summary ?? "done", routingKey, messageId: meta.message_id, attempts: attempt, body: m.content });
+      outcome = { kind: "done", summary: result.summary ?? "done", skipped: Boolean(result.skipped) };
+      if (this.s.publishOnDone) await this.publishDone(ch, m, d.routingKey);
     } catch (e) {
-      await this.failed(ch, m, routingKey, failedBefore, e);
+      outcome = await outcomeOfError(e, {
+        attempt: msg.attempt,
+        maxAttempts: this.s.maxAttempts,
+        stopping: this.hardStop.signal.aborted,
+        mayBeDb: mayBeUnavailable(e),
+        dbDown: async () => !(await this.deps.db.healthy()),
+      });
     }
+    await this.settle(ch, m, d, outcome, (performance.now() - t0) / 1000);
   }
 
   /** The module's handler with a database, a timeout and the stop signal; flushes buffers after. */
@@ -357,105 +389,72 @@ export class ServiceRunner {
     }
   }
 
-  private succeeded(result: HandleResult): void {
-    if (result.skipped) this.counters.skipped++;
-    else this.counters.done++;
-    this.lastDoneAt = new Date().toISOString();
+  /** Carries out the one broker action of the outcome; counts and notifies once it went through. */
+  private async settle(ch: ConfirmChannel, m: ConsumeMessage, d: Delivery, outcome: Outcome, seconds?: number): Promise<void> {
+    const fate = fateOf(outcome, d, (ms) => delayQueueName(d.queue, ms));
+    if (fate.lastError) this.recordError(fate.lastError, d.routingKey);
+    this.log[fate.log.level](fate.log.msg, seconds === undefined ? fate.log.fields : { ...fate.log.fields, seconds: seconds.toFixed(2) });
+    const r = await this.perform(ch, m, d, fate.action);
+    if (r.refused !== undefined) return this.refused(ch, m, d, outcome, r.refused);
+    if (!r.ok) return;
+    for (const c of fate.counts) this.counters[c]++;
+    if (outcome.kind === "done") this.lastDoneAt = new Date().toISOString();
     this.deps.onChange();
+    if (fate.notification) this.deps.notifier.notify(fate.notification);
+    if (outcome.kind === "defer") this.pause(ch);
   }
 
-  private async failed(ch: ConfirmChannel, m: ConsumeMessage, routingKey: string, failedBefore: number, e: unknown): Promise<void> {
-    const error = e instanceof Error ? e.message : String(e);
-    const meta = { routing_key: routingKey, message_id: m.properties.messageId as string | undefined, attempt: failedBefore + 1 };
-    if (e instanceof InputError) {
-      this.counters.invalid++;
-      this.recordError(error, routingKey);
-      this.log.error("message refused by the service, dead-lettered", { ...meta, error });
-      await this.deadLetter(ch, m, routingKey, "invalid", error, failedBefore);
-      return;
+  /**
+   * ok; refused = the broker nacked the copy (the original is still ours); neither = the channel
+   * is gone (the broker delivers the message again by itself).
+   */
+  private async perform(ch: ConfirmChannel, m: ConsumeMessage, d: Delivery, a: BrokerAction): Promise<{ ok: boolean; refused?: string }> {
+    if (a.kind === "republish") {
+      try {
+        await publishConfirmed(ch, a.exchange, a.routingKey, m.content, { ...this.properties(m), headers: a.headers });
+      } catch (e) {
+        const error = (e as Error).message;
+        if (this.channel !== ch) {
+          this.log.warn("the channel closed before a copy of the message was confirmed; the broker will deliver it again", { routing_key: d.routingKey, error });
+          return { ok: false };
+        }
+        this.log.warn("the broker refused a copy of the message", { routing_key: d.routingKey, to: a.exchange || a.routingKey, error });
+        return { ok: false, refused: error };
+      }
     }
-    if (this.hardStop.signal.aborted) {
-      // shutdown: the message goes back to the queue as it was
-      this.log.info("load stopped by shutdown; message requeued", meta);
-      this.nack(ch, m);
-      return;
+    try {
+      ch.ack(m);
+      return { ok: true };
+    } catch (e) {
+      this.log.warn("the acknowledgement did not reach the broker; the message will be delivered again", { error: (e as Error).message });
+      return { ok: false };
     }
-    if (mayBeUnavailable(e) && !(await this.deps.db.healthy())) {
-      this.recordError(`database unavailable: ${error}`, routingKey);
-      this.log.warn("database unavailable; message put aside and consuming paused", { ...meta, error });
-      await this.defer(ch, m, routingKey, error);
-      return;
-    }
-    this.counters.failed++;
-    this.recordError(error, routingKey);
-    const attempt = failedBefore + 1;
-    const now = new Date().toISOString();
-    const headers = m.properties.headers ?? {};
-    const first = typeof headers[HEADER.firstFailure] === "string" ? (headers[HEADER.firstFailure] as string) : now;
-    if (attempt >= this.s.maxAttempts) {
-      this.log.error("message failed for the last time, dead-lettered", { ...meta, max_attempts: this.s.maxAttempts, error });
-      await this.deadLetter(ch, m, routingKey, "failed", error, attempt, first, now);
-      return;
-    }
-    const delay = this.s.retryDelaysMs[attempt - 1];
-    const sent = await this.republish(ch, m, "", delayQueueName(this.s.topology.queue, delay), routingKey, {
-      [HEADER.attempts]: attempt,
-      [HEADER.firstFailure]: first,
-      [HEADER.lastFailure]: now,
-      [HEADER.error]: headerText(error),
-      [HEADER.reason]: "failed",
-    });
-    if (!sent || !this.ack(ch, m)) return;
-    this.counters.retried++;
-    this.deps.onChange();
-    this.log.warn("message failed; will retry", { ...meta, next_try: attempt + 1, max_attempts: this.s.maxAttempts, retry_in_s: delay / 1000, error });
-    this.deps.notifier.notify({ event: "retry", type: "SERVICE_RETRY", severity: "WARNING", service: this.s.name, reason: error, routingKey, messageId: meta.message_id, attempts: attempt, firstFailure: first, lastFailure: now, body: m.content });
   }
 
-  private async deadLetter(ch: ConfirmChannel, m: ConsumeMessage, routingKey: string, reason: "invalid" | "failed", error: string, attempts: number, first?: string, last?: string): Promise<void> {
-    const now = new Date().toISOString();
-    const sent = await this.republish(ch, m, this.s.topology.deadLetterExchange, this.s.topology.queue, routingKey, {
-      [HEADER.reason]: reason,
-      [HEADER.error]: headerText(error),
-      [HEADER.attempts]: attempts,
-      [HEADER.firstFailure]: first ?? now,
-      [HEADER.lastFailure]: last ?? now,
-    });
-    if (!sent || !this.ack(ch, m)) return;
-    this.counters.dead_lettered++;
+  /**
+   * The broker refused the copy: hold the message a while (the dead-letter queue may be full),
+   * then put it back at the tail of its queue to be handled again; nack it if even that fails.
+   */
+  private async refused(ch: ConfirmChannel, m: ConsumeMessage, d: Delivery, outcome: Outcome, error: string): Promise<void> {
+    this.counters.republish_refused++;
+    const delay = outcome.kind === "requeue" ? 0 : backoffDelay(refusals(d) + 1, this.deps.restartDelayMs, this.deps.restartDelayMaxMs);
+    this.recordError(`the broker refused the ${outcome.kind} copy (${error}); the message goes back to ${d.queue} in ${(delay / 1000).toFixed(1)} s`, d.routingKey);
+    this.held++;
     this.deps.onChange();
-    this.deps.notifier.notify({
-      event: "dead-lettered",
-      type: "SERVICE_WORKER_ERROR",
-      severity: "CRITICAL",
-      service: this.s.name,
-      reason: error,
-      routingKey,
-      messageId: m.properties.messageId as string | undefined,
-      attempts,
-      firstFailure: first ?? now,
-      lastFailure: last ?? now,
-      body: m.content,
-    });
-  }
-
-  private async defer(ch: ConfirmChannel, m: ConsumeMessage, routingKey: string, error: string): Promise<void> {
-    const headers = m.properties.headers ?? {};
-    const delay = this.s.retryDelaysMs[0] ?? 1000;
-    if (this.s.retryDelaysMs.length === 0) {
-      // no delay queue (max_attempts = 1): back to the queue, to be taken when consuming resumes
-      this.nack(ch, m);
-    } else {
-      const sent = await this.republish(ch, m, "", delayQueueName(this.s.topology.queue, delay), routingKey, {
-        [HEADER.deferrals]: intHeader(headers[HEADER.deferrals]) + 1,
-        [HEADER.error]: headerText(error),
-        [HEADER.reason]: "deferred",
-      });
-      if (!sent || !this.ack(ch, m)) return;
+    try {
+      if (delay > 0) await sleep(delay, this.stopping.signal);
+      const r = outcome.kind === "requeue" ? { ok: false, refused: error } : await this.perform(ch, m, d, putBack(d));
+      if (r.refused !== undefined) {
+        try {
+          ch.nack(m, false, true);
+        } catch {
+          // channel gone: the broker requeues unacked messages by itself
+        }
+      }
+    } finally {
+      this.held--;
+      this.deps.onChange();
     }
-    this.counters.deferred++;
-    this.deps.onChange();
-    this.pause(ch);
   }
 
   /** Consuming stops until the database answers a health check again. */
@@ -489,23 +488,6 @@ export class ServiceRunner {
     })();
   }
 
-  private async republish(ch: ConfirmChannel, m: ConsumeMessage, exchange: string, key: string, routingKey: string, extra: Record<string, unknown>): Promise<boolean> {
-    const headers = {
-      ...cleanHeaders(m.properties.headers),
-      [HEADER.service]: this.s.name,
-      [HEADER.routingKey]: routingKey,
-      [HEADER.exchange]: (m.properties.headers?.[HEADER.exchange] as string | undefined) ?? m.fields.exchange,
-      ...extra,
-    };
-    try {
-      await publishConfirmed(ch, exchange, key, m.content, { ...this.properties(m), headers });
-      return true;
-    } catch (e) {
-      this.log.warn("cannot republish a message; the broker will deliver it again", { routing_key: routingKey, to: exchange || key, error: (e as Error).message });
-      return false;
-    }
-  }
-
   private properties(m: ConsumeMessage): Options.Publish {
     const p = m.properties;
     return {
@@ -525,24 +507,6 @@ export class ServiceRunner {
       await publishConfirmed(ch, this.s.doneExchange, routingKey, m.content, { ...this.properties(m), headers: cleanHeaders(m.properties.headers) });
     } catch (e) {
       this.log.warn("cannot publish the done message", { exchange: this.s.doneExchange, routing_key: routingKey, error: (e as Error).message });
-    }
-  }
-
-  private ack(ch: ConfirmChannel, m: ConsumeMessage): boolean {
-    try {
-      ch.ack(m);
-      return true;
-    } catch (e) {
-      this.log.warn("the acknowledgement did not reach the broker; the message will be delivered again", { error: (e as Error).message });
-      return false;
-    }
-  }
-
-  private nack(ch: ConfirmChannel, m: ConsumeMessage): void {
-    try {
-      ch.nack(m, false, true);
-    } catch {
-      // channel gone: the broker requeues unacked messages by itself
     }
   }
 
@@ -573,10 +537,13 @@ export class ServiceRunner {
     const t0 = performance.now();
     this.lastRunAt = new Date().toISOString();
     this.log.info("scheduled run started", { schedule: this.s.schedule?.text, routing_key: sm.routingKey });
-    this.busy++;
-    this.scheduledRun = this.run({ routingKey: sm.routingKey, payload: sm.payload, attempt: 1, source: "schedule" })
+    const msg: IncomingMessage = { routingKey: sm.routingKey, payload: sm.payload, attempt: 1, source: "schedule" };
+    const own = this.keyOf(msg);
+    const run = this.lock
+      .run(own === undefined ? [] : [`key ${own}`], () => this.run(msg), (w) => this.onWait(w))
       .then((result) => {
-        this.succeeded(result);
+        this.counters[result.skipped ? "skipped" : "done"]++;
+        this.lastDoneAt = new Date().toISOString();
         this.lastRunResult = result.summary ?? "done";
         this.log.info("scheduled run finished", { summary: result.summary, seconds: ((performance.now() - t0) / 1000).toFixed(2) });
       })
@@ -588,12 +555,8 @@ export class ServiceRunner {
         this.log.error("scheduled run failed", { error, seconds: ((performance.now() - t0) / 1000).toFixed(2) });
         this.deps.notifier.notify({ event: "dead-lettered", type: "SERVICE_WORKER_ERROR", severity: "CRITICAL", service: this.s.name, reason: `scheduled run failed: ${error}`, routingKey: sm.routingKey });
       })
-      .finally(() => {
-        this.scheduledRun = undefined;
-        this.busy--;
-        this.deps.onChange();
-        if (this.busy === 0) for (const w of this.idleWaiters.splice(0)) w();
-      });
+      .finally(() => (this.scheduledRun = undefined));
+    this.scheduledRun = run;
+    this.track(run);
   }
 }
-

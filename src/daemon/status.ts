@@ -18,6 +18,12 @@ export interface ServiceStatus {
   invalid: number;
   deferred: number;
   restarts: number;
+  /** Messages our own shutdown put back in the queue (republished, so the delivery limit does not see them). */
+  requeued: number;
+  /** Copies (retry, dead letter, defer, requeue) the broker refused; the message was put back or nacked. */
+  republish_refused: number;
+  /** Messages held because another one with the same key (task, branch and date) is running. */
+  waiting: number;
   last_error?: { message: string; at: string; routing_key?: string };
   last_done_at?: string;
   /** last_success: start of the last successful run (kept by the daemon across runs and reloads). */

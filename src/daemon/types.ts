@@ -66,5 +66,10 @@ export interface ServiceModule<P = any, O = any> {
   /** Schema of [services.<name>.options] (unknown keys should be refused). */
   options: v.GenericSchema<unknown, O>;
   handle(ctx: ServiceContext<O>, msg: IncomingMessage<P>): Promise<HandleResult>;
+  /**
+   * What the message loads (e.g. "task 412345", "p10 2026-11-20"): two messages with the same
+   * key never run at the same time in one daemon, the later waits. Undefined = no such limit.
+   */
+  key?(msg: IncomingMessage<P>): string | undefined;
   fire?: readonly FireVerb[];
 }

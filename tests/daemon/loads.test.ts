@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as v from "valibot";
-import { loadConfig, type Config } from "../../src/config";
+import { loadConfig, parseConfigText, resolveConfig, type Config } from "../../src/config";
+import { Daemon } from "../../src/daemon/daemon";
 import type { Db } from "../../src/db";
 import { AlreadyLoaded, InputError } from "../../src/loaders/errors";
 import { log } from "../../src/log";
@@ -20,7 +21,7 @@ import { scratchDir } from "../fixtures/_util";
 import { makeTask, type TaskSpec } from "../fixtures/task";
 import { edgeSnapshot, migratedDb } from "../repo/_snapshot";
 import { BROKER_UP, makeVhost, until } from "../amqp/_broker";
-import { daemonConfigText, TestClient } from "./_daemon";
+import { daemonConfigText, FlakyDb, TestClient } from "./_daemon";
 
 setDefaultTimeout(60_000);
 
@@ -126,6 +127,55 @@ describe("service handlers with the real loaders", () => {
   });
 });
 
+describe.skipIf(!BROKER_UP)("daemon in process: one load per key", () => {
+  let vh: ReturnType<typeof makeVhost>;
+  let client: TestClient;
+  beforeAll(async () => {
+    vh = makeVhost("perkey");
+    client = await TestClient.forVhost(vh.vhost);
+  });
+  // deleting a vhost with quorum queues takes a while on a busy broker
+  afterAll(async () => {
+    await client?.close();
+    vh?.remove();
+  }, 240_000);
+
+  test("TESTED and DONE for one task, and two messages for one branch and date, arriving together with workers = 2: one load each, no rows twice", async () => {
+    const db = await migratedDb("dperkey");
+    const dir = scratchDir("dperkey");
+    const config = resolveConfig(
+      parseConfigText(
+        `[load]\nworkers = 2\n[repo_dirs]\nb1 = "${snapshot}"\n[task_dirs]\ntasks = "${tasksDir}"\narchive = "${archiveDir}"\n` +
+          daemonConfigText(vh.vhost, join(dir, "state"), `[services.repo]\nexchange = "repodb-ex"\nworkers = 2\n[services.task]\nexchange = "girar-ex"\nworkers = 2\n`),
+        "perkey.toml",
+      ),
+      null,
+      {},
+    );
+    const daemon = new Daemon({ config, openDb: async () => new FlakyDb(db), log: log.child("perkey"), env: {} });
+    await daemon.start();
+    const svc = (name: string) => daemon.status().services.find((x) => x.name === name)!;
+    try {
+      await until(() => svc("repo").state === "running" && svc("task").state === "running", 20_000, "both services");
+      await client.publish("girar-ex", "task.state", { taskid: TASKS.done, state: "TESTED", _timestamp: 1795300000 });
+      await client.publish("girar-ex", "task.state", { taskid: TASKS.done, state: "DONE", _timestamp: 1795300001 });
+      await client.publish("repodb-ex", "repo.load", { branch: "b1", date: "2026-11-21" });
+      await client.publish("repodb-ex", "repo.load", { branch: "b1", date: "2026-11-21" });
+      const settled = (name: string) => svc(name).done + svc(name).skipped + svc(name).failed >= 2 && svc(name).in_flight === 0;
+      await until(() => settled("task") && settled("repo"), 300_000, "all four messages");
+      expect(svc("task")).toMatchObject({ failed: 0, dead_lettered: 0 });
+      expect(svc("repo")).toMatchObject({ failed: 0, dead_lettered: 0 });
+      const one = async (q: string) => Number((await db.query<{ n: bigint }>(q))[0].n);
+      expect(await one(`SELECT count() AS n FROM TaskStates WHERE task_id = ${TASKS.done}`)).toBe(1);
+      expect(await one("SELECT count() = uniqExact(tlog_hash, tlog_line) AS n FROM TaskLogs")).toBe(1);
+      expect(await one(`SELECT count() = uniqExact(task_id, subtask_id, subtask_arch, task_changed, titer_ts, titer_status, task_try, task_iter) AS n FROM TaskIterations WHERE task_id = ${TASKS.done}`)).toBe(1);
+      expect(await one(`SELECT count() AS n FROM PackageSetName WHERE pkgset_depth = 0 AND pkgset_nodename = 'b1' AND toDate(pkgset_date) = '2026-11-21'`)).toBe(1);
+    } finally {
+      await daemon.stop();
+    }
+  }, 600_000);
+});
+
 describe.skipIf(!BROKER_UP)("daemon process with repo and task services: kill -9 during the loads", () => {
   let vh: ReturnType<typeof makeVhost>;
   let client: TestClient;
@@ -133,10 +183,11 @@ describe.skipIf(!BROKER_UP)("daemon process with repo and task services: kill -9
     vh = makeVhost("loads");
     client = await TestClient.forVhost(vh.vhost);
   });
+  // deleting a vhost with quorum queues takes a while on a busy broker
   afterAll(async () => {
     await client?.close();
     vh?.remove();
-  });
+  }, 240_000);
 
   test("every repo and task message ends done exactly once", async () => {
     const dir = scratchDir("dloadsp");

@@ -181,6 +181,28 @@ describe.skipIf(!BROKER_UP)("daemon process", () => {
     await client.drain(s.queue);
   }, 60_000);
 
+  test("a second SIGTERM skips the grace at once: the running message is requeued (by republishing, with its headers), exit 0", async () => {
+    const s = setup();
+    writeFileSync(s.cfg, readFileSync(s.cfg, "utf8").replace("shutdown_grace = 5", "shutdown_grace = 60"));
+    const p = spawnDaemon(s);
+    await running(s, p);
+    await client.publish(s.exchange, "selftest.run", { id: "twice-1", sleep_ms: 120_000 });
+    await until(() => statusOf(s)?.services[0].in_flight === 1, 10_000, "the slow message to start");
+    p.kill("SIGTERM");
+    await until(() => logsOf(s).includes("waiting for running messages"), 10_000, "the grace to begin");
+    const t0 = Date.now();
+    expect(await sigterm(p, 30_000)).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    expect(logsOf(s)).toContain("received again");
+    expect(statusOf(s)?.services[0]).toMatchObject({ done: 0, failed: 0, requeued: 1 });
+    const [m] = await until(async () => {
+      const all = await client.drain(s.queue);
+      return all.length ? all : undefined;
+    }, 5000, "the requeued message");
+    expect(JSON.parse(m.body).id).toBe("twice-1");
+    expect(m.headers["x-altrepodb-requeues"]).toBe(1);
+  }, 60_000);
+
   test("broker restart during a load: reconnect, declare again, the message completes", async () => {
     const s = setup();
     const p = spawnDaemon(s);

@@ -58,6 +58,8 @@ export const repo: ServiceModule<Payload, Opts> = {
   defaults: { queue: "repo-loader-q", exchange: "repodb-ex", routingKeys: ["repo.load"] },
   schema: (key) => (key === "repo.load" ? RepoPayload : undefined),
   options: Options,
+  // one load of a branch and date at a time (two would write two package sets for one date)
+  key: (msg) => `repo ${msg.payload.branch} ${msg.payload.date}`,
   async handle(ctx, msg) {
     const { branch, date } = msg.payload;
     const dirs = ctx.config.repoDirs;

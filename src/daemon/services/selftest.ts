@@ -2,7 +2,8 @@
  * selftest: a service that writes one row per message into daemon_selftest, idempotently (a
  * message delivered twice leaves one row). For checking a deployment end to end
  * (`altrepodb amqpfire selftest ID`) and for the daemon's own tests, which also use its knobs:
- * sleep_ms (a slow load), fail_attempts (fail the first N tries), invalid (a refused message).
+ * sleep_ms (a slow load), fail_attempts (fail the first N tries), invalid (a refused message),
+ * key (messages with one key never run at once).
  */
 import * as v from "valibot";
 import { quoteString } from "../../db";
@@ -17,6 +18,8 @@ const Payload = v.object({
   sleep_ms: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(3_600_000)), 0),
   fail_attempts: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 0),
   invalid: v.optional(v.boolean(), false),
+  /** Messages with the same key never run at once (like two loads of one task). */
+  key: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(200))),
 });
 type Payload = v.InferOutput<typeof Payload>;
 
@@ -34,6 +37,7 @@ export const selftest: ServiceModule<Payload, v.InferOutput<typeof Options>> = {
   defaults: { queue: "altrepodb-selftest-q", exchange: "repodb-ex", routingKeys: ["selftest.run"] },
   schema: (key) => (key === "selftest.run" ? Payload : undefined),
   options: Options,
+  key: (msg) => msg.payload.key,
   async handle(ctx, msg) {
     const p = msg.payload;
     if (p.invalid) throw new InputError(`selftest message ${p.id} asks to be refused`);

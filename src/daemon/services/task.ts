@@ -162,6 +162,9 @@ export const task: ServiceModule<Payload, Opts> = {
     return undefined;
   },
   options: Options,
+  // every message of a task (state, progress, approvals) waits for the one running: TESTED and
+  // DONE arriving together must not load the task twice at once
+  key: (msg) => `task ${msg.payload.taskid}`,
   handle(ctx, msg) {
     switch (msg.routingKey) {
       case TASK_KEYS.state:
