@@ -96,7 +96,7 @@ export const DAEMON_STATES: readonly DaemonStatus["state"][] = ["starting", "run
 /** Every state a service runner reports (src/daemon/runner.ts). */
 export const SERVICE_STATES = ["connecting", "reconnecting", "starting", "running", "paused", "failed", "stopping", "stopped"] as const;
 /** The per-service counters of the status file, as `outcome` labels of altrepodb_messages_total. */
-export const OUTCOMES = ["done", "skipped", "failed", "retried", "dead_lettered", "invalid", "deferred"] as const satisfies readonly (keyof ServiceStatus)[];
+export const OUTCOMES = ["done", "skipped", "failed", "retried", "dead_lettered", "invalid", "deferred", "requeued", "republish_refused"] as const satisfies readonly (keyof ServiceStatus)[];
 
 const seconds = (iso: string | undefined): number | undefined => {
   if (!iso) return undefined;
@@ -132,13 +132,15 @@ export function renderMetrics(snap: MetricsSnapshot): string {
   const messages = e.family(
     "altrepodb_messages_total",
     "counter",
-    "Messages and scheduled runs since the daemon started, by outcome, as in the status file: done, skipped (nothing to do), failed (each failed try), retried, dead_lettered (including invalid), invalid, deferred (put aside while the database was away).",
+    "Messages and scheduled runs since the daemon started, by outcome, as in the status file: done, skipped (nothing to do), failed (each failed try), retried, dead_lettered (including invalid), invalid, deferred (put aside while the database was away), requeued (put back by our own shutdown), republish_refused (a copy the broker refused, held and tried again).",
   );
-  for (const s of services) for (const o of OUTCOMES) messages(s[o], { service: s.name, outcome: o });
+  for (const s of services) for (const o of OUTCOMES) messages(s[o] ?? 0, { service: s.name, outcome: o });
   const restarts = e.family("altrepodb_service_restarts_total", "counter", "Restarts of the service after its channel or consumer failed.");
   for (const s of services) restarts(s.restarts, { service: s.name });
   const inFlight = e.family("altrepodb_messages_in_flight", "gauge", "Messages and scheduled runs being processed now.");
   for (const s of services) inFlight(s.in_flight, { service: s.name });
+  const waiting = e.family("altrepodb_messages_waiting_for_key", "gauge", "Messages received but waiting because another message with the same key (task, branch and date) is being processed.");
+  for (const s of services) waiting(s.waiting ?? 0, { service: s.name });
   const workers = e.family("altrepodb_service_workers", "gauge", "Messages the service may process at the same time (workers, the channel prefetch).");
   for (const s of services) workers(s.workers, { service: s.name });
   const lastDone = e.family("altrepodb_last_success_timestamp_seconds", "gauge", "When the service last finished a message or scheduled run successfully (Unix time); absent until the first.");

@@ -30,6 +30,9 @@ function service(over: Partial<ServiceStatus> = {}): ServiceStatus {
     dead_lettered: 1,
     invalid: 0,
     deferred: 4,
+    requeued: 0,
+    republish_refused: 0,
+    waiting: 0,
     restarts: 5,
     ...over,
   };
