@@ -19,6 +19,7 @@ import { mmhash } from "../../hash/index.ts";
 import { insertRows, quoteString, type Db } from "../../db/index.ts";
 import { compareEvr, isValidEvr } from "../../rpm/vercmp.ts";
 import type { LoadContext } from "../context.ts";
+import { chunks } from "../chunks.ts";
 import { InputError, throwIfAborted } from "../errors.ts";
 import { findVulnIds } from "./ids.ts";
 import { LocalIds, noVersion, ServiceIds, type ErrataIdSource } from "./idsource.ts";
@@ -64,13 +65,6 @@ interface Stored {
   eh_hash: bigint;
   eh_created: number;
   discarded: boolean;
-}
-
-const CHUNK = 500;
-function chunks<T>(xs: readonly T[], n = CHUNK): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
-  return out;
 }
 
 function identity(w: { type: string; branch: string; task: number; subtask: number; created: number; pkgHash?: bigint }): string {

@@ -73,7 +73,7 @@ export async function* jsonArrayItems(chunks: AsyncIterable<Uint8Array>, key: st
         if (arrayDepth && depth === arrayDepth && itemStart >= 0) {
           itemParts.push(chunk.subarray(itemStart, i + 1));
           itemStart = -1;
-          yield decoder.decode(concat(itemParts));
+          yield decoder.decode(itemParts.length === 1 ? itemParts[0] : Buffer.concat(itemParts));
           itemParts = [];
         } else if (arrayDepth && depth === arrayDepth - 1) arrayDepth = 0;
         if (depth === 1) keyAtDepth1 = "";
@@ -89,15 +89,3 @@ export async function* jsonArrayItems(chunks: AsyncIterable<Uint8Array>, key: st
   if (!found) throw new JsonStreamError(`no top-level "${key}" array`);
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}

@@ -13,6 +13,7 @@ import { parseCpe, productKey } from "../../cpe/index.ts";
 import { CpeMatchIndex, matchPackages, type MatchPackage } from "../../cpe/match.ts";
 import { insertRows, quoteString, type Db } from "../../db/index.ts";
 import type { FailedItem, LoadContext } from "../context.ts";
+import { chunks } from "../chunks.ts";
 import { InputError, throwIfAborted } from "../errors.ts";
 import type { CpeMatchRow, PackageCveMatchRow, PackageVulnerabilityStatusRow } from "./rows.ts";
 
@@ -37,14 +38,6 @@ export interface MatchReport {
   rejected: FailedItem[];
   complete: boolean;
   seconds: number;
-}
-
-const CHUNK = 500;
-
-function chunks<T>(xs: readonly T[], n = CHUNK): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
-  return out;
 }
 
 /** Repology repo id of a branch (schema-newer-tables.md §2.7), or undefined. */

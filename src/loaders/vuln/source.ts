@@ -11,16 +11,22 @@ import { InputError } from "../errors.ts";
 import { jsonArrayItems } from "./json-items.ts";
 import { zipMemberStream, zipMembers } from "./zip.ts";
 
-/** The regular files a path names: itself, or the `*.json(.gz)` files of a directory, sorted. */
-export function feedFiles(path: string): string[] {
+/** true for a regular file, false for a directory; anything else (missing, FIFO, device) is an InputError. */
+function fileOrDir(path: string): boolean {
   let st;
   try {
     st = lstatSync(path);
   } catch {
     throw new InputError("no such file or directory", path);
   }
-  if (st.isFile()) return [path];
+  if (st.isFile()) return true;
   if (!st.isDirectory()) throw new InputError("not a regular file or directory", path);
+  return false;
+}
+
+/** The regular files a path names: itself, or the `*.json(.gz)` files of a directory, sorted. */
+export function feedFiles(path: string): string[] {
+  if (fileOrDir(path)) return [path];
   const files = readdirSync(path)
     .filter((n) => /\.json(\.gz)?$/.test(n))
     .sort()
@@ -43,14 +49,7 @@ export async function* fileItems(file: string, key: string): AsyncGenerator<stri
 
 /** The `*.json` files below `path` (an OSV tree such as advisory-database), or `path` itself. */
 export function osvFiles(path: string): string[] {
-  let st;
-  try {
-    st = lstatSync(path);
-  } catch {
-    throw new InputError("no such file or directory", path);
-  }
-  if (st.isFile()) return [path];
-  if (!st.isDirectory()) throw new InputError("not a regular file or directory", path);
+  if (fileOrDir(path)) return [path];
   const out: string[] = [];
   const walk = (dir: string) => {
     for (const n of readdirSync(dir).sort()) {
