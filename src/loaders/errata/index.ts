@@ -20,6 +20,7 @@ import { insertRows, quoteString, type Db } from "../../db/index.ts";
 import { compareEvr, isValidEvr } from "../../rpm/vercmp.ts";
 import type { LoadContext } from "../context.ts";
 import { chunks } from "../chunks.ts";
+import { srpmHashesSql } from "../pkgset-sql.ts";
 import { InputError, throwIfAborted } from "../errors.ts";
 import { findVulnIds } from "./ids.ts";
 import { LocalIds, noVersion, ServiceIds, type ErrataIdSource } from "./idsource.ts";
@@ -315,15 +316,11 @@ async function addedBySnapshot(db: Db, branches: string[]): Promise<{ branch: st
     const last = list.at(-1)!;
     const prev = list.at(-2);
     const added = await db.query<{ h: bigint }>(
-      `SELECT DISTINCT pkg_hash AS h FROM (${srpmSet(last.ruuid)}) ${prev ? `WHERE pkg_hash NOT IN (${srpmSet(prev.ruuid)})` : ""}`,
+      `SELECT DISTINCT pkg_hash AS h FROM (${srpmHashesSql(last.ruuid)}) ${prev ? `WHERE pkg_hash NOT IN (${srpmHashesSql(prev.ruuid)})` : ""}`,
     );
     out.push({ branch, date: last.d, added: added.map((a) => BigInt(a.h)) });
   }
   return out;
-}
-
-function srpmSet(ruuid: string): string {
-  return `SELECT pkg_hash FROM PackageSet WHERE pkgset_uuid IN (SELECT pkgset_uuid FROM PackageSetName WHERE pkgset_ruuid = toUUID(${quoteString(ruuid)}) AND pkgset_nodename = 'srpm')`;
 }
 
 /** The ids each update's new changelog entries name → errata wanted; every update read is `examined`. */
@@ -418,7 +415,7 @@ async function previousVersions(db: Db, wants: { branch: string; before: number;
       const rows = await db.query<{ n: string; e: number; v: string; r: string }>(
         `SELECT pkg_name AS n, any(pkg_epoch) AS e, any(pkg_version) AS v, any(pkg_release) AS r FROM Packages
          WHERE pkg_sourcepackage = 1 AND pkg_name IN (${part.map(quoteString).join(",")}) AND pkg_hash IN
-           (SELECT pkg_hash FROM PackageSet WHERE pkgset_uuid IN (SELECT pkgset_uuid FROM PackageSetName WHERE pkgset_ruuid = toUUID(${quoteString(ruuid)}) AND pkgset_nodename = 'srpm'))
+           (${srpmHashesSql(ruuid)})
          GROUP BY pkg_name`,
       );
       const evr = new Map(rows.map((r) => [r.n, `${Number(r.e) ? `${r.e}:` : ""}${r.v}-${r.r}`]));

@@ -10,6 +10,7 @@
  * Options: branches (default Sisyphus, p11, p10), archs (default i586, x86_64).
  */
 import { quoteString, type Db } from "../../db/index.ts";
+import { srpmHashesSql } from "../pkgset-sql.ts";
 import { getPart, listDir, notHtml } from "./source.ts";
 import type { FeedContext, FeedModule } from "./runner.ts";
 import { lines, partsHash, Rejects } from "./util.ts";
@@ -52,7 +53,7 @@ async function hashes(db: Db, branch: string, day: number, names: string[]): Pro
     add(
       await db.query(
         `SELECT pkg_name AS n, pkg_version AS v, pkg_release AS r, pkg_hash AS h FROM Packages WHERE pkg_sourcepackage = 1 AND pkg_name IN (${inList}) AND pkg_hash IN
-         (SELECT pkg_hash FROM PackageSet WHERE pkgset_uuid IN (SELECT pkgset_uuid FROM PackageSetName WHERE pkgset_ruuid = toUUID(${quoteString(root[0].r)}) AND pkgset_nodename = 'srpm'))`,
+         (${srpmHashesSql(root[0].r)})`,
       ),
     );
   add(

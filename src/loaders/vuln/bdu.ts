@@ -6,7 +6,7 @@
  * BDU has no CPE ranges: no CpeMatch rows. Dates (dd.mm.yyyy) are read as UTC midnight.
  */
 import { mmhash } from "../../hash/index.ts";
-import { RecordError } from "./nvd.ts";
+import { RecordError, severityOf } from "./nvd.ts";
 import type { VulnerabilityRow } from "./rows.ts";
 import { parseElement, toJson, XmlError, type XmlValue } from "./xml.ts";
 
@@ -35,10 +35,6 @@ function score(v: XmlValue | XmlValue[] | undefined): number | undefined {
   const vec = v && typeof v === "object" && !Array.isArray(v) ? (v as Obj).vector : undefined;
   const s = vec && typeof vec === "object" && !Array.isArray(vec) ? Number((vec as Obj).score) : NaN;
   return Number.isFinite(s) ? s : undefined;
-}
-
-function severityOf(s: number): string {
-  return s >= 9 ? "CRITICAL" : s >= 7 ? "HIGH" : s >= 4 ? "MEDIUM" : s > 0 ? "LOW" : "NONE";
 }
 
 /** One `<vul>…</vul>` element's text → a Vulnerabilities row. */

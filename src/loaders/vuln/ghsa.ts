@@ -7,7 +7,7 @@
  * comes from `database_specific.severity`. No CPE ranges: no CpeMatch rows.
  */
 import { mmhash } from "../../hash/index.ts";
-import { nvdTime, RecordError } from "./nvd.ts";
+import { nvdTime, RecordError, severityOf } from "./nvd.ts";
 import type { VulnerabilityRow } from "./rows.ts";
 
 const GHSA_ID = /^GHSA(-[23456789cfghjmpqrvwx]{4}){3}$/;
@@ -55,10 +55,6 @@ export function cvss3BaseScore(vector: string): number | undefined {
 }
 
 const SEVERITY: Record<string, string> = { CRITICAL: "CRITICAL", HIGH: "HIGH", MODERATE: "MEDIUM", MEDIUM: "MEDIUM", LOW: "LOW" };
-
-function severityOf(s: number): string {
-  return s >= 9 ? "CRITICAL" : s >= 7 ? "HIGH" : s >= 4 ? "MEDIUM" : s > 0 ? "LOW" : "NONE";
-}
 
 interface Osv {
   id?: unknown;

@@ -14,6 +14,7 @@ import { CpeMatchIndex, matchPackages, type MatchPackage } from "../../cpe/match
 import { insertRows, quoteString, type Db } from "../../db/index.ts";
 import type { FailedItem, LoadContext } from "../context.ts";
 import { chunks } from "../chunks.ts";
+import { srpmHashesSql } from "../pkgset-sql.ts";
 import { InputError, throwIfAborted } from "../errors.ts";
 import type { CpeMatchRow, PackageCveMatchRow, PackageVulnerabilityStatusRow } from "./rows.ts";
 
@@ -80,7 +81,7 @@ export async function matchVulnerabilities(ctx: LoadContext, input: MatchInput):
     throwIfAborted(ctx.signal);
     const repo = repologyRepo(set.branch);
     const projectsOf = repo ? await activePairs(db, repo) : new Map<string, string[]>();
-    const inSet = srpmHashes(set.ruuid);
+    const inSet = srpmHashesSql(set.ruuid);
     const pkgs = await db.query<{ pkg_hash: bigint; pkg_name: string; pkg_version: string }>(
       `SELECT DISTINCT pkg_hash, pkg_name, pkg_version FROM Packages WHERE pkg_sourcepackage = 1 AND pkg_hash IN (${inSet})`,
     );
@@ -161,11 +162,6 @@ async function loadIndex(db: Db, keys: string[]): Promise<CpeMatchIndex> {
     index.add({ ...row, vuln_hash: BigInt(r.vuln_hash), cpe_hash: BigInt(r.cpe_hash), cpm_version_hash: BigInt(r.cpm_version_hash) });
   }
   return index;
-}
-
-/** The source packages of a package set, as a subquery (the list stays on the server). */
-function srpmHashes(ruuid: string): string {
-  return `SELECT pkg_hash FROM PackageSet WHERE pkgset_uuid IN (SELECT pkgset_uuid FROM PackageSetName WHERE pkgset_ruuid = toUUID(${quoteString(ruuid)}) AND pkgset_nodename = 'srpm')`;
 }
 
 /** Match rows that are new, or whose is_vulnerable differs from the latest stored row of their key. */

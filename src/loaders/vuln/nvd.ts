@@ -41,7 +41,8 @@ export function cvss(metrics: Record<string, Metric[] | undefined> | undefined):
   return { score: 0, severity: "NONE" };
 }
 
-function severityOf(score: number): string {
+/** CVSS severity band of a base score. */
+export function severityOf(score: number): string {
   return score >= 9 ? "CRITICAL" : score >= 7 ? "HIGH" : score >= 4 ? "MEDIUM" : score > 0 ? "LOW" : "NONE";
 }
 
