@@ -16,11 +16,10 @@ import { testDb } from "../helpers/db";
 import { BROKER_UP, makeVhost, until } from "../amqp/_broker";
 import { daemonConfigText, FlakyDb, recordingLogger, scratch, TestClient, type Recorded } from "./_daemon";
 import { parseExposition, PROMTOOL, promtoolCheck, valueOf, type Parsed } from "./_prom";
+import { CLI } from "../helpers/cli";
 
 setDefaultTimeout(60_000);
 
-const ROOT = join(import.meta.dir, "..", "..");
-const CLI = process.env.ALTREPODB_TEST_BINARY ? [join(ROOT, process.env.ALTREPODB_TEST_BINARY)] : [process.execPath, join(ROOT, "src/cli/main.ts")];
 
 let vh: ReturnType<typeof makeVhost>;
 let client: TestClient;
