@@ -39,3 +39,9 @@ export function query(config: string, sql: string): Record<string, unknown>[] {
   if (r.code !== 0) throw new Error(r.stderr);
   return r.stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
 }
+
+/** The run's exit code is `code`; otherwise fail with the signal, stderr and stdout in the message. */
+export function expectExit(r: Run, code: number): Run {
+  if (r.code !== code) throw new Error(`exit code ${r.code} (signal ${r.signal}), expected ${code}\n--- stderr:\n${r.stderr}\n--- stdout:\n${r.stdout}`);
+  return r;
+}

@@ -8,7 +8,7 @@ import { appendFileSync, closeSync, openSync, readFileSync, renameSync, statSync
 import { join } from "node:path";
 import { scratchDir } from "../fixtures/_util";
 import { makeTask, type TaskResult } from "../fixtures/task";
-import { CLI, cli, newConfig as newConfig_, query } from "../helpers/cli";
+import { CLI, cli, expectExit, newConfig as newConfig_, query } from "../helpers/cli";
 import { expectedIterationRows, expectedLogs, expectedTaskRows, oracleLog } from "./_task";
 
 setDefaultTimeout(300_000);
@@ -228,32 +228,29 @@ describe("task clean from the command line", () => {
     await mk(340302, "EPERM");
     await mk(340303, "TESTED");
     await mk(340304, "DONE");
-    for (const id of [340301, 340302, 340303, 340304]) expect(cli(cfg, ["task", "load", join(tasks, String(id))]).code).toBe(0);
+    for (const id of [340301, 340302, 340303, 340304]) expectExit(cli(cfg, ["task", "load", join(tasks, String(id))]), 0);
     renameSync(join(tasks, "340302"), join(scratchDir("elsewhere"), "340302")); // gone
     writeFileSync(join(tasks, "340303", "task/state"), "FAILED\n"); // the DB has TESTED
     renameSync(join(tasks, "340304"), join(scratchDir("elsewhere"), "340304")); // DONE: never touched
 
-    const dry = cli(cfg, ["task", "clean", tasks, "--dry-run", "--json"]);
-    expect(dry.code).toBe(0);
+    const dry = expectExit(cli(cfg, ["task", "clean", tasks, "--dry-run", "--json"]), 0);
     expect(JSON.parse(dry.stdout)).toMatchObject({ checked: 3, deleted: [340302], unclear: [{ task_id: 340303, db: "TESTED", fs: "FAILED" }], rows: 0 });
     expect(query(cfg, "SELECT count() AS n FROM TaskStates WHERE task_state = 'DELETED'")).toEqual([{ n: "0" }]);
 
-    const real = cli(cfg, ["task", "clean", tasks]);
-    expect(real.code).toBe(0);
+    const real = expectExit(cli(cfg, ["task", "clean", tasks]), 0);
     expect(real.stdout).toBe("340303\t@DB\tTESTED\t@FS\tFAILED\n");
     expect(query(cfg, "SELECT task_id, task_message FROM TaskStates WHERE task_state = 'DELETED'")).toEqual([{ task_id: 340302, task_message: "task found as deleted by task_cleaner" }]);
     // idempotent: a DELETED task is no longer open
-    const again = JSON.parse(cli(cfg, ["task", "clean", tasks, "--json"]).stdout);
+    const again = JSON.parse(expectExit(cli(cfg, ["task", "clean", tasks, "--json"]), 0).stdout);
     expect(again.deleted).toEqual([]);
     expect(again.checked).toBe(2);
-    const one = JSON.parse(cli(cfg, ["task", "clean", tasks, "--task", "340301", "--json"]).stdout);
+    const one = JSON.parse(expectExit(cli(cfg, ["task", "clean", tasks, "--task", "340301", "--json"]), 0).stdout);
     expect(one).toMatchObject({ checked: 1, deleted: [], unclear: [] });
-    const closed = JSON.parse(cli(cfg, ["task", "clean", tasks, "--task", "340302", "--json"]).stdout);
+    const closed = JSON.parse(expectExit(cli(cfg, ["task", "clean", tasks, "--task", "340302", "--json"]), 0).stdout);
     expect(closed).toMatchObject({ checked: 0, not_open: 340302 });
     // an empty (unmounted?) tasks directory is refused
-    const empty = cli(cfg, ["task", "clean", scratchDir("empty-tasks")]);
-    expect(empty.code).toBe(1);
+    const empty = expectExit(cli(cfg, ["task", "clean", scratchDir("empty-tasks")]), 1);
     expect(empty.stderr).toContain("the tasks directory is empty");
-    expect(cli(cfg, ["task", "clean", tasks, "--task", "abc"]).code).toBe(2);
+    expectExit(cli(cfg, ["task", "clean", tasks, "--task", "abc"]), 2);
   });
 });
