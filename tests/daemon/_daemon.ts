@@ -104,7 +104,9 @@ export class TestClient {
     return new TestClient(conn, ch);
   }
   static forVhost(vhost: string): Promise<TestClient> {
-    return TestClient.open(brokerOptions(vhost));
+    // tests block their event loop in spawnSync (CLI runs): a long heartbeat keeps this idle
+    // client's connection alive through a slow run on a loaded machine
+    return TestClient.open(brokerOptions(vhost, { heartbeat: 300 }));
   }
   publish(exchange: string, key: string, body: unknown, opts: Record<string, unknown> = {}): Promise<void> {
     const content = typeof body === "string" ? Buffer.from(body) : Buffer.from(JSON.stringify(body));

@@ -73,7 +73,7 @@ async function startDaemon(serviceToml = "", extra = ""): Promise<Running> {
   const daemon = new Daemon({ config, openDb: async () => flaky, log: recordingLogger(lines), env: {} });
   await daemon.start();
   const status = () => daemon.status();
-  await until(() => status().services[0].state === "running", 10_000, "the service to run");
+  await until(() => status().services[0]?.state === "running", 10_000, "the service to run");
   return { daemon, flaky, lines, queue, exchange, config, stateDir, status, service: () => status().services[0] };
 }
 
@@ -93,7 +93,7 @@ describe.skipIf(!BROKER_UP)("daemon (in process, selftest service)", () => {
     const rows = await rowsOf(ids);
     expect(ids.every((id) => rows.get(id) === 1)).toBe(true);
     expect(await client.depth(d.queue)).toBe(0);
-    await until(() => JSON.parse(readFileSync(join(d.stateDir, "status.json"), "utf8")).services[0].done === 20, 5000, "the status file");
+    await until(() => JSON.parse(readFileSync(join(d.stateDir, "status.json"), "utf8")).services[0]?.done === 20, 5000, "the status file");
     const file = JSON.parse(readFileSync(join(d.stateDir, "status.json"), "utf8")) as DaemonStatus;
     expect(file).toMatchObject({ pid: process.pid, state: "running", database: { healthy: true } });
     expect(file.services[0]).toMatchObject({ name: "selftest", state: "running", queue: d.queue, failed: 0, dead_lettered: 0, in_flight: 0 });

@@ -102,7 +102,7 @@ async function startDaemon(opts: { service?: string; daemon?: string; brokerPort
   const daemon = new Daemon({ config: next, openDb: async () => flaky, reloadConfig: () => next, log: recordingLogger(lines), env: {} });
   await daemon.start();
   const status = () => daemon.status();
-  if (opts.waitRunning !== false) await until(() => status().services[0].state === "running", 10_000, "the service to run");
+  if (opts.waitRunning !== false) await until(() => status().services[0]?.state === "running", 10_000, "the service to run");
   return {
     daemon,
     flaky,

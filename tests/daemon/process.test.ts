@@ -140,10 +140,10 @@ describe.skipIf(!BROKER_UP)("daemon process", () => {
     await running(s, p1);
     const ids = Array.from({ length: 30 }, (_, i) => `k-${String(i).padStart(2, "0")}`);
     for (const id of ids) await client.publish(s.exchange, "selftest.run", { id, sleep_ms: 150 });
-    await until(() => (statusOf(s)?.services[0].done ?? 0) >= 6, 20_000, "a few messages done");
+    await until(() => (statusOf(s)?.services[0]?.done ?? 0) >= 6, 20_000, "a few messages done");
     p1.kill("SIGKILL");
     await p1.exited;
-    const doneBefore = statusOf(s)!.services[0].done;
+    const doneBefore = statusOf(s)!.services[0]!.done;
     expect(doneBefore).toBeLessThan(30);
     const p2 = spawnDaemon(s, {}, "second");
     await running(s, p2);
@@ -163,16 +163,16 @@ describe.skipIf(!BROKER_UP)("daemon process", () => {
     const p = spawnDaemon(s);
     await running(s, p);
     await client.publish(s.exchange, "selftest.run", { id: "term-1", sleep_ms: 1500 });
-    await until(() => statusOf(s)?.services[0].in_flight === 1, 10_000, "the message to start");
+    await until(() => statusOf(s)?.services[0]?.in_flight === 1, 10_000, "the message to start");
     expect(await sigterm(p)).toBe(0);
     expect(await client.depth(s.queue)).toBe(0);
-    expect(statusOf(s)?.services[0].done).toBe(1);
+    expect(statusOf(s)?.services[0]?.done).toBe(1);
 
     writeFileSync(s.cfg, readFileSync(s.cfg, "utf8").replace("shutdown_grace = 5", "shutdown_grace = 0.3"));
     const p2 = spawnDaemon(s);
     await running(s, p2);
     await client.publish(s.exchange, "selftest.run", { id: "term-2", sleep_ms: 60_000 });
-    await until(() => statusOf(s)?.services[0].in_flight === 1, 10_000, "the slow message to start");
+    await until(() => statusOf(s)?.services[0]?.in_flight === 1, 10_000, "the slow message to start");
     const t0 = Date.now();
     expect(await sigterm(p2)).toBe(0);
     expect(Date.now() - t0).toBeLessThan(8000);
@@ -187,7 +187,7 @@ describe.skipIf(!BROKER_UP)("daemon process", () => {
     const p = spawnDaemon(s);
     await running(s, p);
     await client.publish(s.exchange, "selftest.run", { id: "twice-1", sleep_ms: 120_000 });
-    await until(() => statusOf(s)?.services[0].in_flight === 1, 10_000, "the slow message to start");
+    await until(() => statusOf(s)?.services[0]?.in_flight === 1, 10_000, "the slow message to start");
     p.kill("SIGTERM");
     await until(() => logsOf(s).includes("waiting for running messages"), 10_000, "the grace to begin");
     const t0 = Date.now();
@@ -208,7 +208,7 @@ describe.skipIf(!BROKER_UP)("daemon process", () => {
     const p = spawnDaemon(s);
     await running(s, p);
     await client.publish(s.exchange, "selftest.run", { id: "restart-1", sleep_ms: 2500 });
-    await until(() => statusOf(s)?.services[0].in_flight === 1, 10_000, "the message to start");
+    await until(() => statusOf(s)?.services[0]?.in_flight === 1, 10_000, "the message to start");
     try {
       expect(rabbitmqctl("stop_app").ok).toBe(true);
       await Bun.sleep(2000);
@@ -218,7 +218,7 @@ describe.skipIf(!BROKER_UP)("daemon process", () => {
     rabbitmqctl("await_startup");
     await client.close();
     client = await until(() => TestClient.forVhost(vh.vhost).catch(() => undefined), 30_000, "the broker back");
-    await until(() => statusOf(s)?.services[0].state === "running" && (statusOf(s)?.services[0].done ?? 0) + (statusOf(s)?.services[0].skipped ?? 0) >= 1, 60_000, "the message to complete after the restart");
+    await until(() => statusOf(s)?.services[0]?.state === "running" && (statusOf(s)?.services[0]?.done ?? 0) + (statusOf(s)?.services[0]?.skipped ?? 0) >= 1, 60_000, "the message to complete after the restart");
     await settled(s);
     // the queue was declared again: a new message is taken too
     await client.publish(s.exchange, "selftest.run", { id: "restart-2" });
@@ -234,9 +234,9 @@ describe.skipIf(!BROKER_UP)("daemon process", () => {
     await running(s, p);
     expect(rabbitmqctl("delete_queue", "-p", vh.vhost, s.queue).ok).toBe(true);
     await Bun.sleep(500);
-    await until(() => statusOf(s)?.services[0].state === "running", 10_000, "the service back");
+    await until(() => statusOf(s)?.services[0]?.state === "running", 10_000, "the service back");
     await client.publish(s.exchange, "selftest.run", { id: "redeclared" });
-    await until(() => statusOf(s)?.services[0].done === 1, 10_000, "the message");
+    await until(() => statusOf(s)?.services[0]?.done === 1, 10_000, "the message");
     expect(await sigterm(p)).toBe(0);
     expect(rows(s).get("redeclared")).toBe(1);
   }, 60_000);
@@ -250,13 +250,13 @@ describe.skipIf(!BROKER_UP)("daemon process", () => {
     await running(s, p);
     const ids = ["lock-1", "lock-2", "lock-3", "lock-4"];
     for (const id of ids) await client.publish(s.exchange, "selftest.run", { id });
-    await until(() => statusOf(s)?.services[0].state === "paused", 15_000, "the pause");
+    await until(() => statusOf(s)?.services[0]?.state === "paused", 15_000, "the pause");
     expect(statusOf(s)?.database).toMatchObject({ healthy: false });
     expect(statusOf(s)?.database.error).toContain("is locked");
-    expect(statusOf(s)?.services[0].done).toBe(0);
+    expect(statusOf(s)?.services[0]?.done).toBe(0);
     holder.kill("SIGKILL");
     await holder.exited;
-    await until(() => statusOf(s)?.services[0].done === 4, 30_000, "all done after the lock is gone");
+    await until(() => statusOf(s)?.services[0]?.done === 4, 30_000, "all done after the lock is gone");
     expect(statusOf(s)?.services[0]).toMatchObject({ failed: 0, dead_lettered: 0 });
     expect(await sigterm(p)).toBe(0);
     expect([...rows(s).entries()]).toEqual(ids.map((id) => [id, 1]));
@@ -304,7 +304,7 @@ describe.skipIf(!BROKER_UP)("daemon process", () => {
     await running(s, p);
     await client.publish(s.exchange, "selftest.run", { id: "st-1" });
     await client.publish(s.exchange, "selftest.run", "{bad json");
-    await until(() => statusOf(s)?.services[0].dead_lettered === 1 && statusOf(s)?.services[0].done === 1, 10_000, "one done, one dead");
+    await until(() => statusOf(s)?.services[0]?.dead_lettered === 1 && statusOf(s)?.services[0]?.done === 1, 10_000, "one done, one dead");
     await Bun.sleep(700);
     const ok = cli(s, "daemon", "status");
     expect(ok.code).toBe(0);
@@ -332,12 +332,12 @@ describe.skipIf(!BROKER_UP)("daemon process", () => {
     await until(() => logsOf(s).includes("configuration reload failed; keeping the running configuration"), 10_000, "the refused reload");
     expect(logsOf(s)).toContain("services.selftest.workerz: unknown key");
     await client.publish(s.exchange, "selftest.run", { id: "hup-1" });
-    await until(() => statusOf(s)?.services[0].done === 1, 10_000, "a message with the old config");
+    await until(() => statusOf(s)?.services[0]?.done === 1, 10_000, "a message with the old config");
     writeFileSync(s.cfg, good.replace("max_attempts = 3", "max_attempts = 3\nworkers = 2"));
     p.kill("SIGHUP");
-    await until(() => statusOf(s)?.services[0].workers === 2 && statusOf(s)?.services[0].state === "running", 10_000, "the restarted service");
+    await until(() => statusOf(s)?.services[0]?.workers === 2 && statusOf(s)?.services[0]?.state === "running", 10_000, "the restarted service");
     await client.publish(s.exchange, "selftest.run", { id: "hup-2" });
-    await until(() => statusOf(s)?.services[0].done === 2, 10_000, "a message with the new config (counters carried over)");
+    await until(() => statusOf(s)?.services[0]?.done === 2, 10_000, "a message with the new config (counters carried over)");
     expect(await sigterm(p)).toBe(0);
     expect([...rows(s).keys()]).toEqual(["hup-1", "hup-2"]);
   });

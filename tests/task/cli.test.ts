@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { scratchDir } from "../fixtures/_util";
 import { makeTask, type TaskResult } from "../fixtures/task";
 import { CLI, cli, expectExit, newConfig as newConfig_, query } from "../helpers/cli";
+import { slowOr } from "../helpers/slow";
 import { expectedIterationRows, expectedLogs, expectedTaskRows, oracleLog } from "./_task";
 
 setDefaultTimeout(300_000);
@@ -185,7 +186,8 @@ describe("task load from the command line", () => {
     expect({ n: Number(row.n), l: Number(row.l) }).toEqual({ n: size, l: before + 1 });
   });
 
-  for (const point of ["packages", "rows", "states"]) {
+  // every kill point with ALTREPODB_SLOW_TESTS=1
+  for (const point of slowOr(["packages", "rows", "states"], ["rows"])) {
     test(`killed with SIGKILL at "${point}", run again: complete, every row once`, async () => {
       const cfg = newConfig();
       await killAt(cfg, ["task", "load", task.root], point);
