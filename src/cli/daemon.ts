@@ -118,6 +118,8 @@ const status = defineCommand({
         ]);
       }
       process.stdout.write(table(rows));
+      for (const t of st?.triggers ?? [])
+        process.stdout.write(`trigger ${t.name}: ${t.fired} fired, ${t.ok} ok, ${t.failed} failed, ${t.timeout} timed out, ${t.error} could not run, ${t.skipped} skipped${t.last_error ? `; last error ${ago(t.last_error.at)}: ${t.last_error.message.slice(0, 160)}` : ""}\n`);
       for (const s of services) if (s.schedule) process.stdout.write(`${s.name}: schedule "${s.schedule.spec}", next ${s.schedule.next_run ?? "-"}, last ${s.schedule.last_run ?? "never"}${s.schedule.last_result ? ` (${s.schedule.last_result})` : ""}\n`);
     }
     if (reason) throw new RunFailed(`daemon is not running: ${reason}`);

@@ -24,6 +24,7 @@ import { REGISTRY } from "./services";
 import { resolveDaemonSettings, type DaemonSettings, type Registry } from "./settings";
 import { writeStatus, type DaemonStatus } from "./status";
 import { sdNotify, watchdogIntervalMs } from "./systemd";
+import { settleTriggers, triggerStats } from "../triggers";
 
 export interface DaemonOptions {
   config: Config;
@@ -203,6 +204,8 @@ export class Daemon {
     sdNotify("STOPPING=1\nSTATUS=stopping", this.opts.env);
     this.writeStatusNow();
     await Promise.all([...this.runners.values()].map((r) => r.stop(this.settings.shutdownGraceMs)));
+    // triggers of the last loads get their time (each is bounded by its own timeout)
+    await settleTriggers(this.settings.shutdownGraceMs);
     await this.notifier.stop();
     await this.metrics.stop();
     clearInterval(this.statusTimer);
@@ -253,6 +256,7 @@ export class Daemon {
       notifier: this.notifier.stats(),
       services: this.scheduleSuccess.observe([...this.runners.values()].map((r) => r.status())),
       metrics: this.metrics.state,
+      triggers: triggerStats(),
     };
   }
 
