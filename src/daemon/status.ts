@@ -2,6 +2,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { TriggerStats } from "../triggers";
+import type { BotStats } from "../bot";
 
 export interface ServiceStatus {
   name: string;
@@ -46,6 +47,8 @@ export interface DaemonStatus {
   metrics?: { listen: string; url?: string; error?: string };
   /** [[triggers]] run after loads: counts per trigger since the daemon started. */
   triggers?: TriggerStats[];
+  /** The notification relay ([bot] enabled = true). */
+  bot?: BotStats;
 }
 
 export function writeStatus(path: string, status: DaemonStatus): void {
