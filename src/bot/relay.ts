@@ -58,7 +58,12 @@ class Lane {
     for (let attempt = 1; ; attempt++) {
       if (signal.aborted) return "aborted";
       if (this.dest.before && !(await this.dest.before(signal))) return "aborted";
-      const r = await this.dest.send(notice, signal);
+      let r;
+      try {
+        r = await this.dest.send(notice, signal);
+      } finally {
+        this.dest.after?.();
+      }
       if (signal.aborted) return "aborted";
       if (r.kind === "ok") {
         this.sent++;
@@ -96,7 +101,7 @@ export class Relay {
     if (t)
       for (const chatId of t.chatIds) {
         const limit = new RateLimit(t.rateLimit, t.rateWindowMs);
-        dests.push({ ...telegramChat({ apiUrl: t.apiUrl, token: t.token, chatId, timeoutMs: t.timeoutMs }), before: (sig) => limit.take(sig) });
+        dests.push({ ...telegramChat({ apiUrl: t.apiUrl, token: t.token, chatId, timeoutMs: t.timeoutMs }), before: (sig) => limit.take(sig), after: () => limit.finish() });
       }
     if (settings.webhook) dests.push(webhook(settings.webhook));
     this.lanes = dests.map((d) => new Lane(d, this));

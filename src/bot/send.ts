@@ -14,6 +14,8 @@ export interface Destination {
   send(notice: Notice, signal: AbortSignal): Promise<Attempt>;
   /** Called before every attempt (the per-chat rate limit). */
   before?(signal: AbortSignal): Promise<boolean>;
+  /** Called after every attempt, whatever its answer. */
+  after?(): void;
 }
 
 /** Statuses worth another try: the server's trouble or ours (auth, a chat not found yet) — never dropped. */
@@ -40,6 +42,7 @@ function errorText(e: unknown, secret?: string): string {
 
 export function telegramChat(o: { apiUrl: string; token: string; chatId: string; timeoutMs: number }): Destination {
   const url = `${o.apiUrl}/bot${o.token}/sendMessage`;
+  const htmlRefused = new WeakSet<Notice>();
   return {
     name: `telegram ${o.chatId}`,
     async send(notice, signal) {
@@ -67,14 +70,14 @@ export function telegramChat(o: { apiUrl: string; token: string; chatId: string;
         if (permanent(res.status)) return { kind: "refused", error, status: res.status };
         return { kind: "retry", error, status: res.status };
       };
-      const first = await attempt(true);
-      // Telegram refused the markup: the same text without it, once
-      if (first.kind === "refused" && first.status === 400) {
-        const second = await attempt(false);
-        if (second.kind === "refused") return { kind: "refused", error: `${first.error}; without HTML: ${second.error}` };
-        return second;
+      const html = !htmlRefused.has(notice);
+      const r = await attempt(html);
+      // Telegram refused the markup: the same text without it, as the next attempt (it takes its own place in the rate limit)
+      if (r.kind === "refused" && r.status === 400 && html) {
+        htmlRefused.add(notice);
+        return { kind: "retry", error: `${r.error}; sending it again without HTML`, afterMs: 0 };
       }
-      return first;
+      return r;
     },
   };
 }
@@ -100,7 +103,10 @@ export function webhook(o: { url: string; timeoutMs: number }): Destination {
   };
 }
 
-/** At most `limit` sends per `windowMs` (sliding window); waits, never refuses. */
+/**
+ * At most `limit` sends per `windowMs` (sliding window); waits, never refuses. A send counts from
+ * when its answer came (`finish`), so the server, which counts arrivals, never sees more.
+ */
 export class RateLimit {
   private readonly sent: number[] = [];
   constructor(
@@ -114,14 +120,20 @@ export class RateLimit {
       const now = Date.now();
       while (this.sent.length && this.sent[0]! <= now - this.windowMs) this.sent.shift();
       if (this.sent.length < this.limit) {
-        this.sent.push(now);
+        this.sent.push(Infinity);
         return true;
       }
-      const wait = this.sent[0]! + this.windowMs - now + 1;
+      const wait = this.sent[0] === Infinity ? 50 : this.sent[0]! + this.windowMs - now + 1;
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, wait);
         signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
       });
     }
+  }
+
+  /** The send taken last is over: its window starts now. */
+  finish(): void {
+    const i = this.sent.lastIndexOf(Infinity);
+    if (i >= 0) this.sent[i] = Date.now();
   }
 }
