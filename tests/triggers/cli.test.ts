@@ -1,0 +1,63 @@
+/**
+ * Triggers after `repo load` as a user runs it: once per load with the --json summary on stdin,
+ * not on a dry run nor on a refused load; failing, hanging and missing triggers are one stderr
+ * line each, and the exit code stays the load's.
+ */
+import { beforeAll, describe, expect, test } from "bun:test";
+import { appendFileSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { SnapshotResult } from "../fixtures/snapshot";
+import { cli, newConfig } from "../helpers/cli";
+import { edgeSnapshot } from "../repo/_snapshot";
+import { recorder, script, scriptDir } from "./_scripts";
+
+let snap: SnapshotResult;
+let config: string;
+let dir: string;
+let prog: Record<string, string>;
+
+beforeAll(async () => {
+  snap = await edgeSnapshot();
+  config = newConfig("triggers_cli", true);
+  dir = scriptDir("trig-cli");
+  prog = {
+    rec: recorder(dir, "rec"),
+    failing: script(dir, "failing.sh", 'echo "mirror push refused" >&2\nexit 5'),
+    hanging: script(dir, "hanging.sh", "exec sleep 300"),
+    missing: join(dir, "missing.sh"),
+  };
+  const t = (name: string, p: string, timeout = 30) => `\n[[triggers]]\nname = "${name}"\non = ["repo.load"]\nrun = ["${p}"]\ntimeout = ${timeout}\n`;
+  appendFileSync(config, t("rec", prog.rec) + t("failing", prog.failing) + t("hanging", prog.hanging, 0.5) + t("missing", prog.missing));
+}, 600_000);
+
+const runs = () => readFileSync(join(dir, "rec.count"), "utf8").split("\n").filter(Boolean).length;
+
+describe("triggers after repo load", () => {
+  test("fires once with the JSON summary; failures are isolated and the exit code stays 0", () => {
+    const r = cli(config, ["repo", "load", "p10", snap.root, "--date", "2026-11-20", "--json"]);
+    expect(r.code).toBe(0);
+    const printed = JSON.parse(r.stdout);
+    const given = JSON.parse(readFileSync(join(dir, "rec.in"), "utf8"));
+    expect(given).toEqual(printed);
+    expect(given).toMatchObject({ branch: "p10", date: "2026-11-20", complete: true, dry_run: false });
+    const env = readFileSync(join(dir, "rec.env"), "utf8");
+    expect(env).toContain("ALTREPODB_EVENT=repo.load\n");
+    expect(env).toContain("ALTREPODB_BRANCH=p10\n");
+    expect(env).toContain("ALTREPODB_DATE=2026-11-20\n");
+    expect(runs()).toBe(1);
+    const lines = r.stderr.split("\n");
+    const line = (name: string) => lines.filter((l) => l.includes(`trigger "${name}" (${prog[name]})`));
+    expect(line("failing")).toHaveLength(1);
+    expect(line("failing")[0]).toContain("failed after repo.load: exit 5: mirror push refused");
+    expect(line("hanging")[0]).toContain("timed out after repo.load: killed after the timeout of 0.5 s");
+    expect(line("missing")[0]).toContain("failed after repo.load: cannot run: ENOENT");
+  }, 300_000);
+
+  test("not on a dry run, not on a refused (already loaded) load", () => {
+    const dry = cli(config, ["repo", "load", "p10", snap.root, "--date", "2026-11-21", "--dry-run"]);
+    expect(dry.code).toBe(0);
+    const again = cli(config, ["repo", "load", "p10", snap.root, "--date", "2026-11-20"]);
+    expect(again.code).toBe(1);
+    expect(runs()).toBe(1);
+  }, 300_000);
+});
