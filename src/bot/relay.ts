@@ -91,6 +91,7 @@ export class Relay {
   private readonly lanes: Lane[];
   private readonly abort = new AbortController();
   private loop: Promise<void> | undefined;
+  private consumer: { ch: Channel; tag: string } | undefined;
 
   constructor(
     readonly settings: BotSettings,
@@ -135,10 +136,18 @@ export class Relay {
     });
   }
 
-  /** Stops consuming; notices not yet accepted stay in the queue (unacknowledged) for the next start. */
-  async stop(): Promise<void> {
+  /**
+   * Stops consuming, gives the sends under way up to `graceMs` to be answered (and acknowledged);
+   * notices not accepted by then stay in the queue for the next start.
+   */
+  async stop(graceMs = 3000): Promise<void> {
     if (!this.loop) return;
     this.state = "stopping";
+    const c = this.consumer;
+    this.consumer = undefined;
+    if (c) await c.ch.cancel(c.tag).catch(() => {});
+    const until = Date.now() + graceMs;
+    while (this.pending > 0 && Date.now() < until) await sleep(20);
     this.abort.abort();
     await this.loop;
     this.loop = undefined;
@@ -166,12 +175,14 @@ export class Relay {
     try {
       await declareTopology(ch, this.settings.topology);
       await ch.prefetch(this.settings.prefetch);
-      await ch.consume(this.settings.topology.queue, (m) => m && void this.onMessage(ch, m, session.signal), { noAck: false });
+      const { consumerTag } = await ch.consume(this.settings.topology.queue, (m) => m && void this.onMessage(ch, m, session.signal), { noAck: false });
+      this.consumer = { ch, tag: consumerTag };
       this.state = "running";
       this.log.info("relaying notifications", { queue: this.settings.topology.queue, exchange: this.settings.topology.exchange, to: this.lanes.map((l) => l.dest.name).join(", ") });
       await Promise.race([closed, chClosed, whenAborted(signal)]);
     } finally {
       // what is not acknowledged yet comes back from the queue on the next session
+      this.consumer = undefined;
       session.abort();
     }
     if (signal.aborted) {

@@ -10,6 +10,9 @@ import { connectBroker, publishConfirmed } from "../../src/amqp";
 import { Relay, resolveBotSettings } from "../../src/bot";
 import { parseConfigText, resolveConfig } from "../../src/config";
 import type { Fields, Logger } from "../../src/log";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { CLI } from "../helpers/cli";
 import { FakeApi, type Answer, type Seen } from "./_fake";
 
 // the default vhost with names of this run (rabbitmqctl costs seconds a call): queues and the exchange are deleted afterwards
@@ -33,11 +36,12 @@ const queues: string[] = [];
 const client = {
   publish: (exchange: string, key: string, body: unknown) =>
     publishConfirmed(ch, exchange, key, Buffer.from(typeof body === "string" ? body : JSON.stringify(body)), { contentType: "application/json" }),
-  depth: async (queue: string) => {
+  depth: async (queue: string) => (await client.check(queue)).messageCount,
+  check: async (queue: string) => {
     const c = await conn.createChannel();
     c.on("error", () => {});
     try {
-      return (await c.checkQueue(queue)).messageCount;
+      return await c.checkQueue(queue);
     } finally {
       await c.close().catch(() => {});
     }
@@ -172,7 +176,8 @@ describe.skipIf(!BROKER_UP)("altrepodb bot relay", () => {
     await client.publish(EXCHANGE, "service_error.warning", note(1, { type: "SERVICE_ERROR", payload: "b'{\"x\": 1}'" }));
     await until(() => api.seen.length >= 2, 15_000, "two failed attempts");
     expect(first.stats()).toMatchObject({ relayed: 0, pending: 1 });
-    await first.stop();
+    // a short grace: the API keeps failing, nothing will be answered
+    await first.stop(200);
     await until(async () => (await client.depth(Q("ack"))) === 1, 15_000, "message back in the queue");
     api.decide = undefined;
     const second = relayFor(api, "ack", lines);
@@ -225,7 +230,34 @@ describe.skipIf(!BROKER_UP)("altrepodb bot relay", () => {
       expect(text).not.toContain("TEST-secret-token");
       expect(url).toStartWith("http://127.0.0.1:");
     } finally {
-      await relay.stop();
+      await relay.stop(200);
     }
+  }, 60_000);
+
+  test("altrepodb bot as a process: relays, and SIGTERM stops it with exit 0", async () => {
+    const api = new FakeApi();
+    const queue = Q("cli");
+    queues.push(queue);
+    const dir = mkdtempSync(join(process.env.ALTREPODB_TEST_SCRATCH!, "bot-cli-"));
+    const config = join(dir, "bot.toml");
+    writeFileSync(
+      config,
+      `[amqp]\nhost = "127.0.0.1"\nvhost = "/"\ndead_letter_exchange = "${EXCHANGE}.dlx"\n[notifier]\nexchange = "${EXCHANGE}"\n[bot]\nqueue = "${queue}"\n[bot.telegram]\napi_url = "${api.url}"\nchat_ids = ["@altrepo"]\n`,
+    );
+    const proc = Bun.spawn([...CLI, "-c", config, "bot"], { env: { ...process.env, ALTREPODB_BOT_TOKEN: TOKEN }, stdout: "pipe", stderr: "pipe" });
+    try {
+      await until(async () => (await client.check(queue).catch(() => ({ consumerCount: 0 }))).consumerCount === 1, 30_000, "the relay consuming");
+      await client.publish(EXCHANGE, "service_error.warning", note(1, { type: "SERVICE_ERROR", severity: "WARNING", payload: { state: "FAILED", reason: "dead workers" } }));
+      await until(() => api.seen.length === 1, 30_000, "the relayed message");
+      expect(api.seen[0]!.body).toMatchObject({ chat_id: "@altrepo", parse_mode: "HTML" });
+      expect(api.seen[0]!.body.text).toContain('"reason": "dead workers"');
+    } finally {
+      proc.kill("SIGTERM");
+    }
+    expect(await proc.exited).toBe(0);
+    const stderr = await new Response(proc.stderr).text();
+    expect(stderr).toContain("bot stopped: 1 received, 1 relayed");
+    expect(stderr).not.toContain("TEST-secret-token");
+    api.stop();
   }, 60_000);
 });
