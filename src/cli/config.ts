@@ -12,6 +12,7 @@ import { resolveDaemonSettings } from "../daemon/settings";
 import { libchdbCandidates } from "../db/embedded/libchdb";
 import { log } from "../log";
 import { checkTriggers } from "../triggers/check";
+import { resolveBotSettings } from "../bot";
 import { locateKey } from "../config/locate";
 import { readFileSync } from "node:fs";
 import { cliConfig } from "./context";
@@ -68,6 +69,8 @@ const check = defineCommand({
     const config = cliConfig();
     const resolved = daemonPart(config);
     triggerPart(config);
+    // the relay's own checks (a token for the chats, something to relay to) when the daemon runs it
+    if (config.file.bot.enabled) resolveBotSettings(config);
     if (config.database.driver === "embedded") {
       const configured = config.database.libchdb;
       const found = configured ? (existsSync(configured) ? configured : undefined) : libchdbCandidates().find((p) => existsSync(p));

@@ -6,7 +6,8 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ConfigError, loadConfig, parseConfigText } from "../../src/config";
+import { ConfigError, effectiveToml, loadConfig, parseConfigText } from "../../src/config";
+import { checkTriggers } from "../../src/triggers/check";
 import { cli } from "../helpers/cli";
 import { script, scriptDir } from "./_scripts";
 
@@ -59,15 +60,15 @@ describe("config check", () => {
     const missing = cli(write("missing.toml", base + `\n[[triggers]]\nname = "gone"\non = ["repo.load"]\nrun = ["${dir}/gone.sh", "x"]\n`), ["config", "check"]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain(`missing.toml:9: triggers.1.run: trigger "gone": ${dir}/gone.sh does not exist`);
-    const notExec = cli(write("noexec.toml", base + `[[triggers]]\nname = "ne"\non = ["repo.load"]\nrun = ["${noexec}"]\n`), ["config", "check"]);
-    expect(notExec.code).toBe(2);
-    expect(notExec.stderr).toContain(`triggers.1.run: trigger "ne": ${noexec} is not executable`);
-    const relative = cli(write("rel.toml", `[[triggers]]\nname = "rel"\non = ["repo.load"]\nrun = ["sync.sh"]\n`), ["config", "check"]);
-    expect(relative.code).toBe(2);
-    expect(relative.stderr).toContain('"sync.sh" is not an absolute path');
-    const exportOnTask = cli(write("exp.toml", `[[triggers]]\nname = "e"\non = ["task.load"]\nexport = { kind = "rpm-md", out = "/srv/x" }\n`), ["config", "check"]);
-    expect(exportOnTask.code).toBe(2);
-    expect(exportOnTask.stderr).toContain("triggers.0.export: trigger \"e\": export follows branch loads only (repo.load), not task.load");
+    // the same checks in-process (a CLI run each would cost a second)
+    const problems = (name: string, text: string) => checkTriggers(loadConfig({ path: write(name, text), env: {} }));
+    expect(problems("noexec.toml", base + `[[triggers]]\nname = "ne"\non = ["repo.load"]\nrun = ["${noexec}"]\n`)).toEqual([{ key: ["triggers", 1, "run"], message: `trigger "ne": ${noexec} is not executable` }]);
+    expect(problems("rel.toml", `[[triggers]]\nname = "rel"\non = ["repo.load"]\nrun = ["sync.sh"]\n`)[0]!.message).toContain('"sync.sh" is not an absolute path');
+    expect(problems("dir.toml", `[[triggers]]\nname = "d"\non = ["repo.load"]\nrun = ["${dir}"]\n`)[0]!.message).toContain("is not a regular file");
+    expect(problems("exp.toml", `[[triggers]]\nname = "e"\non = ["task.load"]\nexport = { kind = "rpm-md", out = "/srv/x" }\n`)).toEqual([
+      { key: ["triggers", 0, "export"], message: 'trigger "e": export follows branch loads only (repo.load), not task.load' },
+      { key: ["triggers", 0, "export", "kind"], warning: true, message: 'trigger "e": exporter rpm-md is not in this build (known: none); it will be skipped' },
+    ]);
     const good = cli(write("good.toml", base + `[[triggers]]\nname = "pub"\non = ["repo.load"]\nexport = { kind = "rpm-md", out = "/srv/export/{branch}" }\n`), ["config", "check"]);
     expect(good.code).toBe(0);
     expect(good.stderr).toContain("triggers.1.export.kind: trigger \"pub\": exporter rpm-md is not in this build");
@@ -88,13 +89,25 @@ describe("config check", () => {
     const tf = join(dir, "token");
     writeFileSync(tf, "777:FILE-token\n");
     writeFileSync(p, `[bot.telegram]\ntoken_file = "${tf}"\n`);
-    const f = cli(p, ["config", "check", "--json"]);
-    expect(f.code).toBe(0);
-    expect(f.stdout).not.toContain("FILE-token");
-    expect(JSON.parse(f.stdout).bot.telegram.token_file).toBe(tf);
+    const fromFile = loadConfig({ path: p, env: {} });
+    expect(fromFile.botToken).toBe("777:FILE-token");
+    const toml = effectiveToml(fromFile);
+    expect(toml).not.toContain("FILE-token");
+    expect(toml).toContain(`token_file = "${tf}"`);
     writeFileSync(p, `[bot.telegram]\nchat_ids = [1]\n`);
     const e = cli(p, ["config", "check"], { ALTREPODB_BOT_TOKEN: "888:ENV-token" });
     expect(e.code).toBe(0);
     expect(e.stdout + e.stderr).not.toContain("ENV-token");
+  });
+});
+
+describe("config check of [bot]", () => {
+  test("an enabled relay without a token for its chats, or with nothing to relay to, is refused naming the key", () => {
+    const dir = scriptDir("bot-check2");
+    const p = join(dir, "bot.toml");
+    writeFileSync(p, `[bot]\nenabled = true\n[bot.telegram]\nchat_ids = [1]\n`);
+    const r = cli(p, ["config", "check"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("bot.toml:4: bot.telegram.chat_ids: chat_ids are set but there is no bot token");
   });
 });
