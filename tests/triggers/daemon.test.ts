@@ -12,6 +12,8 @@ import type { ChannelModel, ConfirmChannel } from "amqplib";
 import { connectBroker, publishConfirmed } from "../../src/amqp";
 import { parseConfigText, resolveConfig } from "../../src/config";
 import { Daemon } from "../../src/daemon/daemon";
+import { renderMetrics } from "../../src/daemon/metrics";
+import { parseExposition, PROMTOOL, promtoolCheck, valueOf } from "../daemon/_prom";
 import type { Db } from "../../src/db";
 import { log } from "../../src/log";
 import { FakeApi } from "../bot/_fake";
@@ -129,6 +131,14 @@ rate_window = 1
       expect(texts.some((t) => t.includes("[INFO] MESSAGE in <b>repo</b>") && t.includes("b1 2026-11-22"))).toBe(true);
       expect(texts.some((t) => t.includes("[CRITICAL] SERVICE_WORKER_ERROR in <b>repo</b>") && t.includes('"branch": "nope"'))).toBe(true);
       expect(api.seen.every((s) => s.body.chat_id === "4242")).toBe(true);
+      // the metrics of the same status: strict reader and promtool
+      const text = renderMetrics({ status: daemon.status(), database: { up: true }, broker: { up: true }, queues: [], process: { startTimeSeconds: 1, residentBytes: 1, cpuSeconds: 1 } });
+      const m = parseExposition(text);
+      expect(valueOf(m, "altrepodb_trigger_runs_total", { trigger: "daemon-rec", outcome: "ok" })).toBe(1);
+      expect(valueOf(m, "altrepodb_trigger_runs_total", { trigger: "daemon-failing", outcome: "failed" })).toBe(1);
+      expect(valueOf(m, "altrepodb_bot_up")).toBe(1);
+      expect(valueOf(m, "altrepodb_bot_notifications_total", { outcome: "relayed" })).toBeGreaterThanOrEqual(2);
+      if (PROMTOOL) expect(promtoolCheck(text)).toMatchObject({ ok: true });
     } finally {
       await daemon.stop();
       api.stop();
