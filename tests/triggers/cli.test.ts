@@ -4,7 +4,7 @@
  * line each, and the exit code stays the load's.
  */
 import { beforeAll, describe, expect, test } from "bun:test";
-import { appendFileSync, readFileSync } from "node:fs";
+import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { SnapshotResult } from "../fixtures/snapshot";
 import { cli, newConfig } from "../helpers/cli";
@@ -27,6 +27,8 @@ beforeAll(async () => {
     missing: join(dir, "missing.sh"),
   };
   const t = (name: string, p: string, timeout = 30) => `\n[[triggers]]\nname = "${name}"\non = ["repo.load"]\nrun = ["${p}"]\ntimeout = ${timeout}\n`;
+  prog.map = recorder(dir, "map");
+  appendFileSync(config, `\n[[triggers]]\nname = "map"\non = ["vuln.map", "task.load"]\nrun = ["${prog.map}"]\n`);
   appendFileSync(config, t("rec", prog.rec) + t("failing", prog.failing) + t("hanging", prog.hanging, 0.5) + t("missing", prog.missing));
 }, 600_000);
 
@@ -58,6 +60,17 @@ describe("triggers after repo load", () => {
     expect(dry.code).toBe(0);
     const again = cli(config, ["repo", "load", "p10", snap.root, "--date", "2026-11-20"]);
     expect(again.code).toBe(1);
+    expect(runs()).toBe(1);
+  }, 300_000);
+
+  test("other loads fire their own event: vuln map load → vuln.map", () => {
+    const tsv = join(dir, "cpe-map.tsv");
+    writeFileSync(tsv, "# project\tcpe\nopenssl\tcpe:2.3:a:openssl:openssl:*:*:*:*:*:*:*:*\n");
+    const r = cli(config, ["vuln", "map", "load", tsv, "--json"]);
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(dir, "map.count"), "utf8")).toBe("run\n");
+    expect(JSON.parse(readFileSync(join(dir, "map.in"), "utf8"))).toEqual(JSON.parse(r.stdout));
+    expect(readFileSync(join(dir, "map.env"), "utf8")).toContain("ALTREPODB_EVENT=vuln.map\n");
     expect(runs()).toBe(1);
   }, 300_000);
 });
