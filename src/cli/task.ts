@@ -5,7 +5,7 @@ import { InputError } from "../loaders/errors";
 import { loadTask, type TaskLoadReport } from "../loaders/task";
 import type { DependsBackfill } from "../loaders/task/types";
 import { cleanTasks, unclearLine } from "../loaders/task/clean";
-import { cliLoadContext, globalFlags } from "./context";
+import { cliLoadContext, closeAll, globalFlags } from "./context";
 import { choiceArg, positiveIntArg } from "./_values";
 import { RunFailed } from "./errors";
 import { progressReporter } from "./progress";
@@ -95,7 +95,7 @@ const clean = defineCommand({
     const taskId = positiveIntArg("--task", args.task);
     const ctx = await cliLoadContext("clean");
     const r = await cleanTasks(ctx, { tasksDir: String(args.tasksDir), taskId, dryRun: args["dry-run"] });
-    const fired = r.dryRun ? undefined : fireTriggers(ctx, "task.clean", r);
+    const fired = r.dryRun ? undefined : fireTriggers(ctx, "task.clean", r, { release: closeAll });
     if (args.json) console.log(jsonText(r));
     else {
       for (const u of r.unclear) console.log(unclearLine(u));

@@ -81,9 +81,15 @@ async function runExport(ctx: LoadContext, t: TriggerConfig, event: TriggerEvent
   }
 }
 
-async function fireOne(ctx: LoadContext, t: TriggerConfig, event: TriggerEvent, text: string, facts: ReturnType<typeof summaryFacts>, failed: boolean): Promise<void> {
+/** Phase 1 of a trigger: its export (if any); false when the program must not run after it. */
+async function exportPhase(ctx: LoadContext, t: TriggerConfig, event: TriggerEvent, facts: ReturnType<typeof summaryFacts>, failed: boolean): Promise<boolean> {
   count(t.name, "fired");
-  if (t.export && !failed && !(await runExport(ctx, t, event, facts))) return;
+  if (t.export && !failed) return runExport(ctx, t, event, facts);
+  return true;
+}
+
+/** Phase 2: its program. */
+async function programPhase(ctx: LoadContext, t: TriggerConfig, event: TriggerEvent, text: string, facts: ReturnType<typeof summaryFacts>, failed: boolean): Promise<void> {
   if (!t.run) return;
   const program = t.run[0];
   const what = `trigger ${JSON.stringify(t.name)} (${program})`;
@@ -108,21 +114,25 @@ async function fireOne(ctx: LoadContext, t: TriggerConfig, event: TriggerEvent, 
  * Runs the triggers configured for `event` with `summary` (the loader's report, as `--json`
  * prints it). Resolves when they are all over (each is bounded by its timeout); never rejects.
  * `failed`: the load did not complete — only triggers with on_failure = true run, without export.
+ * Exports run first, then `release` (the CLI closes its database there, so that with the embedded
+ * driver a program may run `altrepodb` on the same data directory), then the programs.
  */
-export function fireTriggers(ctx: LoadContext, event: TriggerEvent, summary: unknown, o: { failed?: boolean } = {}): Promise<void> {
+export function fireTriggers(ctx: LoadContext, event: TriggerEvent, summary: unknown, o: { failed?: boolean; release?: () => Promise<void> } = {}): Promise<void> {
   const failed = Boolean(o.failed);
   const wanted = (ctx.config.file.triggers ?? []).filter((t) => t.on.includes(event) && (!failed || t.on_failure));
   if (!wanted.length) return Promise.resolve();
   const text = jsonText(summary);
   const facts = summaryFacts(snakeKeys(summary));
-  const all = Promise.all(
-    wanted.map((t) =>
-      fireOne(ctx, t, event, text, facts, failed).catch((e) => {
-        count(t.name, "error", (e as Error).message);
-        ctx.log.error(`trigger ${JSON.stringify(t.name)} (${t.run?.[0] ?? `export ${t.export?.kind}`}) failed after ${event}: ${(e as Error).message}`);
-      }),
-    ),
-  ).then(() => {});
+  const guard = (t: TriggerConfig) => (e: unknown) => {
+    count(t.name, "error", (e as Error).message);
+    ctx.log.error(`trigger ${JSON.stringify(t.name)} (${t.run?.[0] ?? `export ${t.export?.kind}`}) failed after ${event}: ${(e as Error).message}`);
+    return false;
+  };
+  const all = (async () => {
+    const go = await Promise.all(wanted.map((t) => exportPhase(ctx, t, event, facts, failed).catch(guard(t))));
+    if (o.release && wanted.some((t) => t.run)) await o.release().catch((e) => ctx.log.warn(`cannot release the database before the triggers: ${(e as Error).message}`));
+    await Promise.all(wanted.map((t, i) => (go[i] ? programPhase(ctx, t, event, text, facts, failed).catch(guard(t)) : undefined)));
+  })();
   pending.add(all);
   void all.finally(() => pending.delete(all));
   return all;

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { SnapshotResult } from "../fixtures/snapshot";
-import { cli, newConfig } from "../helpers/cli";
+import { CLI, cli, newConfig } from "../helpers/cli";
 import { edgeSnapshot } from "../repo/_snapshot";
 import { recorder, script, scriptDir } from "./_scripts";
 
@@ -28,8 +28,11 @@ beforeAll(async () => {
   };
   const t = (name: string, p: string, timeout = 30) => `\n[[triggers]]\nname = "${name}"\non = ["repo.load"]\nrun = ["${p}"]\ntimeout = ${timeout}\n`;
   prog.map = recorder(dir, "map");
+  // the loading process has let go of its embedded database when the programs run
+  const q = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
+  prog.sql = script(dir, "sql.sh", `exec ${CLI.map(q).join(" ")} -c "$ALTREPODB_CONFIG" sql "SELECT count() FROM PackageSetName WHERE pkgset_depth = 0" > "${dir}/sql.out" 2> "${dir}/sql.err"`);
   appendFileSync(config, `\n[[triggers]]\nname = "map"\non = ["vuln.map", "task.load"]\nrun = ["${prog.map}"]\n`);
-  appendFileSync(config, t("rec", prog.rec) + t("failing", prog.failing) + t("hanging", prog.hanging, 0.5) + t("missing", prog.missing));
+  appendFileSync(config, t("sql", prog.sql, 120) + t("rec", prog.rec) + t("failing", prog.failing) + t("hanging", prog.hanging, 0.5) + t("missing", prog.missing));
 }, 600_000);
 
 const runs = () => readFileSync(join(dir, "rec.count"), "utf8").split("\n").filter(Boolean).length;
@@ -53,6 +56,7 @@ describe("triggers after repo load", () => {
     expect(line("failing")[0]).toContain("failed after repo.load: exit 5: mirror push refused");
     expect(line("hanging")[0]).toContain("timed out after repo.load: killed after the timeout of 0.5 s");
     expect(line("missing")[0]).toContain("failed after repo.load: cannot run: ENOENT");
+    expect([readFileSync(join(dir, "sql.out"), "utf8"), readFileSync(join(dir, "sql.err"), "utf8")]).toEqual(["1\n", ""]);
   }, 300_000);
 
   test("not on a dry run, not on a refused (already loaded) load", () => {
