@@ -105,7 +105,8 @@ export function effectiveConfig(c: Config, resolved: Resolved = {}): Table {
 /** [bot] with the token masked (a token_file is shown by its path). */
 function botSection(c: Config): Table {
   const { token: _t, token_file, ...telegram } = c.file.bot.telegram;
-  return { ...c.file.bot, telegram: { ...telegram, ...(token_file ? { token_file } : c.botToken ? { token: MASK } : {}) } };
+  const webhook = { ...c.file.bot.webhook, url: c.file.bot.webhook.url ? maskUrl(c.file.bot.webhook.url) : "" };
+  return { ...c.file.bot, telegram: { ...telegram, ...(token_file ? { token_file } : c.botToken ? { token: MASK } : {}) }, webhook };
 }
 
 /** As a TOML file, with a header comment naming where it came from. */
