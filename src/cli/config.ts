@@ -11,6 +11,10 @@ import { REGISTRY } from "../daemon/services";
 import { resolveDaemonSettings } from "../daemon/settings";
 import { libchdbCandidates } from "../db/embedded/libchdb";
 import { log } from "../log";
+import { checkTriggers } from "../triggers/check";
+import { resolveBotSettings } from "../bot";
+import { locateKey } from "../config/locate";
+import { readFileSync } from "node:fs";
 import { cliConfig } from "./context";
 
 /** Why the log file cannot be appended to, or undefined when it can. */
@@ -42,12 +46,31 @@ function daemonPart(config: Config): Resolved {
   }
 }
 
+/** [[triggers]]: a program that cannot run is an error naming the key; an exporter not built in, a warning. */
+function triggerPart(config: Config): void {
+  const problems = checkTriggers(config);
+  for (const p of problems.filter((x) => x.warning)) log.warn(`${p.key.join(".")}: ${p.message}`);
+  const bad = problems.filter((x) => !x.warning);
+  if (!bad.length) return;
+  let text = "";
+  try {
+    text = config.source ? readFileSync(config.source, "utf8") : "";
+  } catch {
+    // the file was read a moment ago; without it the error names no line
+  }
+  for (const p of bad.slice(1)) log.error(`${p.key.join(".")}: ${p.message}`);
+  throw new ConfigError(bad[0].message, config.source ?? undefined, text ? locateKey(text, bad[0].key) : undefined, bad[0].key.join("."));
+}
+
 const check = defineCommand({
   meta: { name: "check", description: "Validate the configuration (as the daemon does) and print the effective values as TOML, secrets masked", examples: ["altrepodb -c /etc/altrepodb/config.toml config check"] },
   args: { json: { type: "boolean", description: "Print JSON (the same keys as the file)" } },
   run({ args }) {
     const config = cliConfig();
     const resolved = daemonPart(config);
+    triggerPart(config);
+    // the relay's own checks (a token for the chats, something to relay to) when the daemon runs it
+    if (config.file.bot.enabled) resolveBotSettings(config);
     if (config.database.driver === "embedded") {
       const configured = config.database.libchdb;
       const found = configured ? (existsSync(configured) ? configured : undefined) : libchdbCandidates().find((p) => existsSync(p));

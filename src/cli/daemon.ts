@@ -96,6 +96,8 @@ const status = defineCommand({
         const n = st.notifier;
         out.push(`notifier: ${n.enabled ? `${n.connected ? "connected" : "not connected"}, ${n.pending} waiting, ${n.published} published, ${n.dropped} dropped` : "off"}`);
         if (st.metrics) out.push(`metrics: ${st.metrics.url ?? `NOT SERVED (${st.metrics.error ?? "?"})`}`);
+        const b = st.bot;
+        if (b) out.push(`bot: ${b.state}, ${b.relayed} relayed, ${b.pending} waiting, ${b.refused} dead-lettered, ${b.retries} retries (${b.destinations.map((d) => d.name).join(", ")})${b.last_error ? `; last error ${ago(b.last_error.at)}: ${b.last_error.message.slice(0, 160)}` : ""}`);
       } else out.push(`daemon: NOT RUNNING (${reason})`);
       if (q.error && !args["no-broker"]) out.push(`queue depths unknown: ${q.error}`);
       process.stdout.write(out.join("\n") + "\n\n");
@@ -118,6 +120,8 @@ const status = defineCommand({
         ]);
       }
       process.stdout.write(table(rows));
+      for (const t of st?.triggers ?? [])
+        process.stdout.write(`trigger ${t.name}: ${t.fired} fired, ${t.ok} ok, ${t.failed} failed, ${t.timeout} timed out, ${t.error} could not run, ${t.skipped} skipped${t.last_error ? `; last error ${ago(t.last_error.at)}: ${t.last_error.message.slice(0, 160)}` : ""}\n`);
       for (const s of services) if (s.schedule) process.stdout.write(`${s.name}: schedule "${s.schedule.spec}", next ${s.schedule.next_run ?? "-"}, last ${s.schedule.last_run ?? "never"}${s.schedule.last_result ? ` (${s.schedule.last_result})` : ""}\n`);
     }
     if (reason) throw new RunFailed(`daemon is not running: ${reason}`);

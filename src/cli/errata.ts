@@ -1,9 +1,10 @@
 /** `altrepodb errata build`: errata from changelogs of DONE tasks, and branch bulletins. */
 import { defineCommand } from "citty";
 import { buildErrata } from "../loaders/errata/index.ts";
-import { cliLoadContext } from "./context";
+import { cliLoadContext, closeAll } from "./context";
 import { UsageError } from "./errors";
 import { abortOnSignals } from "./signals";
+import { fireTriggers } from "../triggers";
 import { jsonText } from "../models/json.ts";
 
 const build = defineCommand({
@@ -30,6 +31,7 @@ const build = defineCommand({
       for (const i of r.ignored.slice(0, 20)) console.error(`not an id: ${i.where}: ${JSON.stringify(i.text)}`);
       console.error(`${r.created.length} created, ${r.updated.length} updated, ${r.discarded.length} discarded, ${r.unchanged} unchanged; ${r.ignored.length} id-like string(s) not taken`);
     }
+    if (!args["dry-run"]) await fireTriggers(ctx, "errata.build", r, { release: closeAll });
   },
 });
 

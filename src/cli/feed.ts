@@ -1,9 +1,10 @@
 /** `altrepodb feed load NAME` / `feed status`: QA and metadata feeds. */
 import { defineCommand } from "citty";
 import { FEEDS, feedStatus, loadFeed } from "../loaders/feeds/index.ts";
-import { cliLoadContext } from "./context";
+import { cliLoadContext, closeAll } from "./context";
 import { RunFailed } from "./errors";
 import { abortOnSignals } from "./signals";
+import { fireTriggers } from "../triggers";
 import { jsonText } from "../models/json.ts";
 
 const load = defineCommand({
@@ -30,6 +31,7 @@ const load = defineCommand({
       const written = Object.entries(r.written).map(([t, n]) => `${n} ${t}`).join(", ") || "nothing";
       console.error(`feed ${r.feed} (${r.source}): ${r.result}${r.message ? ` — ${r.message}` : ""}; ${r.records} records, wrote ${written}, ${r.rejected.length} rejected, ${r.seconds.toFixed(2)} s`);
     }
+    if (r.result !== "dry-run") await fireTriggers(ctx, "feed.load", r, { failed: r.result === "refused" || r.result === "failed" || r.rejected.length > 0, release: closeAll });
     if (r.rejected.length) throw new RunFailed(`${r.rejected.length} record(s) of feed ${r.feed} rejected (the others are loaded)`);
   },
 });

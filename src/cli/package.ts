@@ -2,11 +2,12 @@
 import { defineCommand } from "citty";
 import { jsonText } from "../models/json";
 import { loadPackages } from "../loaders/package";
-import { cliLoadContext, globalFlags } from "./context";
+import { cliLoadContext, closeAll, globalFlags } from "./context";
 import { positiveIntArg } from "./_values";
 import { RunFailed } from "./errors";
 import { progressReporter } from "./progress";
 import { abortOnSignals } from "./signals";
+import { fireTriggers } from "../triggers";
 
 const load = defineCommand({
   meta: { name: "load", description: "Load RPM files (source or binary) into the package tables", examples: ["altrepodb package load foo-1.0-alt1.src.rpm foo-1.0-alt1.x86_64.rpm"], rest: "repeat" },
@@ -29,6 +30,7 @@ const load = defineCommand({
       const p = r.packages;
       console.error(`${p.seen} file(s): ${p.known} known, ${p.parsed} parsed, ${p.failed} failed in ${r.seconds.toFixed(2)} s`);
     }
+    await fireTriggers(ctx, "package.load", r, { failed: !r.complete, release: closeAll });
     if (!r.complete) throw new RunFailed(`${r.failures.length} of ${files.length} file(s) not loaded`);
   },
 });

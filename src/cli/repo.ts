@@ -3,11 +3,12 @@ import { defineCommand } from "citty";
 import { jsonText } from "../models/json";
 import { loadRepo } from "../loaders/repo";
 import { verifyRepo } from "../loaders/repo/verify";
-import { cliLoadContext, globalFlags } from "./context";
+import { cliLoadContext, closeAll, globalFlags } from "./context";
 import { branchArg, dateArg, positiveIntArg } from "./_values";
 import { RunFailed } from "./errors";
 import { progressReporter } from "./progress";
 import { abortOnSignals } from "./signals";
+import { fireTriggers } from "../triggers";
 
 const load = defineCommand({
   meta: {
@@ -49,6 +50,7 @@ const load = defineCommand({
       for (const f of report.failures.slice(0, 20)) console.log(`failed: ${f.path}: ${f.error}`);
       if (report.failures.length > 20) console.log(`… and ${report.failures.length - 20} more failures (--json lists all)`);
     }
+    if (!report.dryRun) await fireTriggers(ctx, "repo.load", report, { failed: !report.complete, release: closeAll });
     if (report.failures.length) throw new RunFailed(`package set ${report.branch} ${report.date} is incomplete: ${report.failures.length} package(s) could not be loaded`);
   },
 });

@@ -5,11 +5,12 @@ import { InputError } from "../loaders/errors";
 import { loadTask, type TaskLoadReport } from "../loaders/task";
 import type { DependsBackfill } from "../loaders/task/types";
 import { cleanTasks, unclearLine } from "../loaders/task/clean";
-import { cliLoadContext, globalFlags } from "./context";
+import { cliLoadContext, closeAll, globalFlags } from "./context";
 import { choiceArg, positiveIntArg } from "./_values";
 import { RunFailed } from "./errors";
 import { progressReporter } from "./progress";
 import { abortOnSignals } from "./signals";
+import { fireTriggers } from "../triggers";
 
 function printReport(r: TaskLoadReport): void {
   const p = r.packages;
@@ -46,6 +47,7 @@ const load = defineCommand({
     const ctx = await cliLoadContext("task", abortOnSignals());
     ctx.progress = progressReporter(ctx.log, globalFlags.quiet || Boolean(args.json));
     const bad: string[] = [];
+    const triggers: Promise<void>[] = [];
     for (const path of paths) {
       let report: TaskLoadReport;
       try {
@@ -63,12 +65,16 @@ const load = defineCommand({
         ctx.log.error(`not loaded: ${e.message}`);
         if (args.json) console.log(jsonText({ path, complete: false, error: e.message }));
         bad.push(`${path}: ${e.message}`);
+        if (!args["dry-run"]) triggers.push(fireTriggers(ctx, "task.load", { path, complete: false, error: e.message }, { failed: true }));
         continue;
       }
       if (args.json) console.log(jsonText(report));
       else printReport(report);
       if (!report.complete) bad.push(`task ${report.taskId} (${report.path}): ${report.skipped.length} item(s) skipped`);
+      // the next task loads while this one's triggers run
+      if (!report.dryRun) triggers.push(fireTriggers(ctx, "task.load", report, { failed: !report.complete }));
     }
+    await Promise.all(triggers);
     if (bad.length) throw new RunFailed(`${bad.length} of ${paths.length} task(s) not loaded completely: ${bad.join("; ")}`);
   },
 });
@@ -89,6 +95,7 @@ const clean = defineCommand({
     const taskId = positiveIntArg("--task", args.task);
     const ctx = await cliLoadContext("clean");
     const r = await cleanTasks(ctx, { tasksDir: String(args.tasksDir), taskId, dryRun: args["dry-run"] });
+    const fired = r.dryRun ? undefined : fireTriggers(ctx, "task.clean", r, { release: closeAll });
     if (args.json) console.log(jsonText(r));
     else {
       for (const u of r.unclear) console.log(unclearLine(u));
@@ -96,6 +103,7 @@ const clean = defineCommand({
         `${r.checked} open task(s) checked, ${r.deleted.length} ${r.dryRun ? "would be" : ""} marked DELETED${r.deleted.length ? ` (${r.deleted.join(", ")})` : ""}, ${r.unclear.length} with an unclear state`,
       );
     }
+    await fired;
   },
 });
 

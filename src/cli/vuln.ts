@@ -2,10 +2,11 @@
 import { readFileSync } from "node:fs";
 import { defineCommand } from "citty";
 import { loadCpeMap, loadVulnerabilities, matchVulnerabilities } from "../loaders/vuln/index.ts";
-import { cliLoadContext, globalFlags } from "./context";
+import { cliLoadContext, closeAll, globalFlags } from "./context";
 import { RunFailed, UsageError } from "./errors";
 import { progressReporter } from "./progress";
 import { abortOnSignals } from "./signals";
+import { fireTriggers } from "../triggers";
 import { jsonText } from "../models/json.ts";
 
 const NVD_API = "https://services.nvd.nist.gov/rest/json/cves/2.0";
@@ -60,6 +61,7 @@ const load = defineCommand({
         `${r.records} record(s): ${r.written} new or changed, ${r.unchanged} unchanged, ${r.rejected.length} skipped; ${r.cpe_matches} CPE ranges${r.cursor ? `; up to ${r.cursor}` : ""} in ${r.seconds.toFixed(2)} s`,
       );
     }
+    if (!args["dry-run"]) await fireTriggers(ctx, "vuln.load", r, { failed: !r.complete, release: closeAll });
     if (!r.complete) throw new RunFailed(`${r.rejected.length} record(s) or file(s) could not be loaded`);
   },
 });
@@ -80,6 +82,7 @@ const mapLoad = defineCommand({
       printFailures(r.rejected);
       console.error(`${r.pairs} pair(s): ${r.activated} activated, ${r.deactivated} deactivated, ${r.unchanged} unchanged, ${r.rejected.length} line(s) skipped`);
     }
+    if (!args["dry-run"]) await fireTriggers(ctx, "vuln.map", r, { failed: !r.complete, release: closeAll });
     if (!r.complete) throw new RunFailed(`${r.rejected.length} line(s) of ${r.file} could not be read`);
   },
 });
@@ -105,6 +108,7 @@ const match = defineCommand({
       for (const b of r.branches)
         console.log(`${b.branch}\t${b.date}\t${b.packages} source packages, ${b.mapped_packages} with CPEs, ${b.matches} matches (${b.vulnerable} vulnerable), ${b.written_matches} new match rows, ${b.written_status} status rows`);
     }
+    if (!args["dry-run"]) await fireTriggers(ctx, "vuln.match", r, { failed: !r.complete, release: closeAll });
     if (!r.complete) throw new RunFailed(`${r.rejected.length} CPE name(s) could not be read`);
   },
 });

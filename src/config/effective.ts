@@ -97,7 +97,16 @@ export function effectiveConfig(c: Config, resolved: Resolved = {}): Table {
     notifier: { ...f.notifier, ...(resolved.daemon ? { spool_dir: resolved.daemon.spool_dir } : {}) },
     daemon: { ...f.daemon, ...(resolved.daemon ? { state_dir: resolved.daemon.state_dir, status_file: resolved.daemon.status_file } : {}) },
     services,
+    triggers: f.triggers,
+    bot: botSection(c),
   };
+}
+
+/** [bot] with the token masked (a token_file is shown by its path). */
+function botSection(c: Config): Table {
+  const { token: _t, token_file, ...telegram } = c.file.bot.telegram;
+  const webhook = { ...c.file.bot.webhook, url: c.file.bot.webhook.url ? maskUrl(c.file.bot.webhook.url) : "" };
+  return { ...c.file.bot, telegram: { ...telegram, ...(token_file ? { token_file } : c.botToken ? { token: MASK } : {}) }, webhook };
 }
 
 /** As a TOML file, with a header comment naming where it came from. */

@@ -33,6 +33,8 @@ export interface Config {
   amqp: AmqpConfig;
   /** The validated file, for sections other modules own. */
   file: FileConfig;
+  /** The relay's Telegram bot token ($ALTREPODB_BOT_TOKEN, [bot.telegram] token_file or token); a secret. */
+  botToken?: string;
 }
 
 /** The broker connection (src/amqp) and where dead letters go. */
@@ -172,7 +174,14 @@ export function resolveConfig(file: FileConfig, source: string | null, env: Reco
     taskDirs: file.task_dirs,
     amqp,
     file,
+    botToken: botToken(file, env),
   };
+}
+
+function botToken(file: FileConfig, env: Record<string, string | undefined>): string | undefined {
+  const t = file.bot.telegram;
+  const token = env.ALTREPODB_BOT_TOKEN ?? (t.token_file ? readSecret(expandHome(t.token_file), "bot.telegram.token_file") : t.token);
+  return token || undefined;
 }
 
 /** The effective configuration with secrets replaced, for `config check` and logs. */
@@ -189,5 +198,6 @@ export function secretsOf(c: Config): string[] {
   if (inUrl) out.push(inUrl, encodeURIComponent(inUrl));
   // "guest" is the broker's well-known default, masking it would only garble log lines
   if (c.amqp.password && c.amqp.password !== "guest") out.push(c.amqp.password);
+  if (c.botToken) out.push(c.botToken);
   return out;
 }

@@ -10,7 +10,9 @@ function splitKey(key: string): string[] {
 
 /** 1-based line number of the key at `path` (or of its nearest enclosing table), undefined if absent. */
 export function locateKey(text: string, path: readonly (string | number)[]): number | undefined {
-  const want = path.filter((p) => typeof p === "string") as string[];
+  // an index counts only after an array of tables ([[triggers]] → triggers.1.run); others stop the search there
+  const want = path.map(String);
+  const arrays = new Map<string, number>();
   let table: string[] = [];
   let best: { line: number; depth: number } | undefined;
   const lines = text.split("\n");
@@ -21,6 +23,11 @@ export function locateKey(text: string, path: readonly (string | number)[]): num
     const header = /^\[\[?\s*([^\]]+?)\s*\]\]?/.exec(line);
     if (header) {
       table = splitKey(header[1]);
+      if (line.startsWith("[[")) {
+        const n = arrays.get(table.join("\0")) ?? 0;
+        arrays.set(table.join("\0"), n + 1);
+        table = [...table, String(n)];
+      }
       full = table;
     } else {
       const kv = /^((?:"(?:[^"\\]|\\.)*"|'[^']*'|[A-Za-z0-9_.\- ])+?)\s*=/.exec(line);

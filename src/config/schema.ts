@@ -1,5 +1,7 @@
 /** The configuration file's shape. Every key is optional; defaults live here. */
 import * as v from "valibot";
+import { BotSchema } from "../bot/schema";
+import { TriggersSchema } from "../triggers/schema";
 
 const positiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
 
@@ -184,6 +186,10 @@ export const FileSchema = v.strictObject({
   errata: v.optional(ErrataSchema, {}),
   /** Daemon services by name; unknown names are refused when the daemon starts. */
   services: v.optional(v.record(v.pipe(v.string(), v.regex(/^[a-z][a-z0-9_-]*$/, "a lower-case service name")), ServiceSchema), {}),
+  /** [[triggers]]: programs and exports run after loads (src/triggers). */
+  triggers: v.optional(TriggersSchema, []),
+  /** The notification relay (src/bot). */
+  bot: v.optional(BotSchema, {}),
 });
 
 export type FileConfig = v.InferOutput<typeof FileSchema>;

@@ -24,6 +24,8 @@ import { REGISTRY } from "./services";
 import { resolveDaemonSettings, type DaemonSettings, type Registry } from "./settings";
 import { writeStatus, type DaemonStatus } from "./status";
 import { sdNotify, watchdogIntervalMs } from "./systemd";
+import { settleTriggers, triggerStats } from "../triggers";
+import { Relay, resolveBotSettings } from "../bot";
 
 export interface DaemonOptions {
   config: Config;
@@ -43,6 +45,8 @@ export class Daemon {
   private readonly log: Logger;
   private readonly db: DbProvider;
   private notifier: Notifier;
+  /** The notification relay, when [bot] enabled = true. */
+  private bot: Relay | undefined;
   private runners = new Map<string, ServiceRunner>();
   /** Runners being stopped by a reload (a second signal hurries them too). */
   private readonly retiring = new Set<ServiceRunner>();
@@ -67,6 +71,7 @@ export class Daemon {
     this.settings = resolveDaemonSettings(this.config, this.registry, opts.env);
     this.db = new DbProvider(opts.openDb ?? (() => openDb(this.config.database)), this.log.child("db"));
     this.notifier = new Notifier(this.settings.notifier, this.settings.broker, this.log.child("notifier"));
+    this.bot = this.config.file.bot.enabled ? new Relay(resolveBotSettings(this.config), this.log.child("bot")) : undefined;
     this.done = new Promise((resolve) => (this.doneResolve = resolve));
     this.metrics = new MetricsEndpoint(
       {
@@ -94,6 +99,7 @@ export class Daemon {
     // an unavailable database is logged by the provider; messages then wait until it answers
     await this.db.healthy();
     this.notifier.start();
+    this.bot?.start();
     for (const s of this.settings.services) this.startRunner(s);
     await this.metrics.apply(this.settings.metrics);
     this.state = "running";
@@ -137,9 +143,11 @@ export class Daemon {
     sdNotify("RELOADING=1", this.opts.env);
     let config: Config;
     let settings: DaemonSettings;
+    let bot: ReturnType<typeof resolveBotSettings> | undefined;
     try {
       config = (this.opts.reloadConfig ?? (() => loadConfig({ path: this.config.source ?? undefined })))();
       settings = resolveDaemonSettings(config, this.registry, this.opts.env);
+      bot = config.file.bot.enabled ? resolveBotSettings(config) : undefined;
     } catch (e) {
       this.log.error("configuration reload failed; keeping the running configuration", { error: (e as Error).message });
       sdNotify(`READY=1\nSTATUS=reload failed: ${(e as Error).message.slice(0, 200)}`, this.opts.env);
@@ -159,6 +167,11 @@ export class Daemon {
       await this.notifier.stop();
       this.notifier = new Notifier(settings.notifier, settings.broker, this.log.child("notifier"));
       this.notifier.start();
+    }
+    if (JSON.stringify(bot) !== JSON.stringify(this.bot?.settings)) {
+      await this.bot?.stop();
+      this.bot = bot ? new Relay(bot, this.log.child("bot")) : undefined;
+      this.bot?.start();
     }
     const wanted = new Map(settings.services.map((s) => [s.name, s]));
     const stops: Promise<void>[] = [];
@@ -203,6 +216,9 @@ export class Daemon {
     sdNotify("STOPPING=1\nSTATUS=stopping", this.opts.env);
     this.writeStatusNow();
     await Promise.all([...this.runners.values()].map((r) => r.stop(this.settings.shutdownGraceMs)));
+    // triggers of the last loads get their time (each is bounded by its own timeout)
+    await settleTriggers(this.settings.shutdownGraceMs);
+    await this.bot?.stop();
     await this.notifier.stop();
     await this.metrics.stop();
     clearInterval(this.statusTimer);
@@ -253,6 +269,8 @@ export class Daemon {
       notifier: this.notifier.stats(),
       services: this.scheduleSuccess.observe([...this.runners.values()].map((r) => r.status())),
       metrics: this.metrics.state,
+      triggers: triggerStats(),
+      bot: this.bot?.stats(),
     };
   }
 

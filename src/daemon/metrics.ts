@@ -9,6 +9,7 @@
  * label values escape `\`, `"` and newlines; HELP text escapes `\` and newlines.
  */
 import type { DaemonStatus, ServiceStatus } from "./status";
+import { TRIGGER_OUTCOMES } from "../triggers/stats";
 
 export const CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -177,6 +178,17 @@ export function renderMetrics(snap: MetricsSnapshot): string {
   const consumers = e.family("altrepodb_queue_consumers", "gauge", "Consumers of the service's queues, as the broker counts them.");
   for (const q of snap.queues) if (q.consumers !== undefined) consumers(q.consumers, { service: q.service, queue: q.queue, kind: q.kind });
 
+  const bot = st.bot;
+  const botUp = e.family("altrepodb_bot_up", "gauge", "1 when the notification relay consumes its queue (absent when [bot] is not enabled in the daemon).");
+  const botPending = e.family("altrepodb_bot_pending", "gauge", "Notifications taken by the relay and not yet accepted by every destination (rate limit, retries).");
+  const botNotes = e.family("altrepodb_bot_notifications_total", "counter", "Notifications of the relay by outcome: received, relayed (every destination accepted, acknowledged), refused (dead-lettered), retried (failed attempts tried again).");
+  if (bot) {
+    botUp(b(bot.state === "running"));
+    botPending(bot.pending);
+    for (const [o, n] of [["received", bot.received], ["relayed", bot.relayed], ["refused", bot.refused], ["retried", bot.retries]] as const) botNotes(n, { outcome: o });
+  }
+  const triggerRuns = e.family("altrepodb_trigger_runs_total", "counter", "[[triggers]] runs after loads since the daemon started, by trigger and outcome (ok; failed: non-zero exit or a signal; timeout: killed at its timeout; error: could not start, or its export failed; skipped: exporter not in this build).");
+  for (const t of st.triggers ?? []) for (const o of TRIGGER_OUTCOMES) triggerRuns(t[o], { trigger: t.name, outcome: o });
   e.family("process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.")(snap.process.startTimeSeconds);
   e.family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.")(snap.process.residentBytes);
   e.family("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.")(snap.process.cpuSeconds);

@@ -382,6 +382,11 @@ export class ServiceRunner {
       }
       const result = await work;
       if (this.deps.flushBuffers) await flushBuffers(db);
+      try {
+        result.after?.();
+      } catch (e) {
+        this.log.warn("cannot start the triggers of a load", { error: (e as Error).message });
+      }
       return result;
     } finally {
       clearTimeout(timer);

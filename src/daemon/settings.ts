@@ -198,7 +198,7 @@ export function resolveDaemonSettings(config: Config, registry: Registry, env: R
     if (other) fail(["services", s.name, "queue"], `queue ${s.topology.queue} is already used by service ${other}`);
     queues.set(s.topology.queue, s.name);
   }
-  if (services.length === 0) fail(["services"], "no service is enabled: add a [services.<name>] table (repo, task, …)");
+  if (services.length === 0 && !file.bot.enabled) fail(["services"], "no service is enabled: add a [services.<name>] table (repo, task, …)");
   return {
     broker: brokerOf(config),
     stateDir,

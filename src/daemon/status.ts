@@ -1,6 +1,8 @@
 /** The status file the running daemon keeps up to date and `altrepodb daemon status` reads. */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
+import type { TriggerStats } from "../triggers";
+import type { BotStats } from "../bot";
 
 export interface ServiceStatus {
   name: string;
@@ -43,6 +45,10 @@ export interface DaemonStatus {
   services: ServiceStatus[];
   /** The Prometheus endpoint, when [daemon] metrics_listen is set: its URL, or why it is not served. */
   metrics?: { listen: string; url?: string; error?: string };
+  /** [[triggers]] run after loads: counts per trigger since the daemon started. */
+  triggers?: TriggerStats[];
+  /** The notification relay ([bot] enabled = true). */
+  bot?: BotStats;
 }
 
 export function writeStatus(path: string, status: DaemonStatus): void {

@@ -39,6 +39,8 @@ export interface HandleResult {
   rows?: RowCounts;
   /** True when nothing had to be done (already loaded, a state that needs no load, …). */
   skipped?: boolean;
+  /** Called once the rows are committed (Buffer tables flushed): starts the load's [[triggers]]; must not block. */
+  after?: () => void;
 }
 
 /** An `altrepodb amqpfire <verb> ARGS…` form that builds one message for this service. */

@@ -37,6 +37,12 @@ export interface HttpOptions {
   accept?: (status: number) => boolean;
 }
 
+export interface HttpRequestOptions extends HttpOptions {
+  /** Default GET. */
+  method?: string;
+  body?: string | Uint8Array;
+}
+
 export interface HttpResponse {
   status: number;
   headers: Headers;
@@ -55,6 +61,8 @@ export function redactUrl(url: string): string {
       u.password = "";
     }
     for (const k of [...u.searchParams.keys()]) if (/key|token|secret|password/i.test(k)) u.searchParams.set(k, "***");
+    // a Telegram Bot API path carries the bot token: /bot<id>:<secret>/method
+    u.pathname = u.pathname.replace(/\/bot\d+:[^/]+/g, "/bot***");
     return u.toString();
   } catch {
     return url;
@@ -104,7 +112,12 @@ async function readCapped(res: Response, max: number, url: string): Promise<Uint
 }
 
 /** GET `url`; the body is read completely (and checked against Content-Length when given). */
-export async function httpGet(url: string, opts: HttpOptions = {}): Promise<HttpResponse> {
+export function httpGet(url: string, opts: HttpOptions = {}): Promise<HttpResponse> {
+  return httpRequest(url, opts);
+}
+
+/** Any method (POST with a body for webhooks and APIs), with the same timeouts, retries and limits as httpGet. */
+export async function httpRequest(url: string, opts: HttpRequestOptions = {}): Promise<HttpResponse> {
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const deadline = Date.now() + (opts.deadlineMs ?? 60_000);
   const retries = opts.retries ?? 4;
@@ -120,6 +133,8 @@ export async function httpGet(url: string, opts: HttpOptions = {}): Promise<Http
     let wait = 0;
     try {
       const res = await fetch(url, {
+        method: opts.method ?? "GET",
+        body: opts.body,
         headers: { "user-agent": USER_AGENT, "accept-encoding": "gzip, deflate", ...opts.headers },
         signal: AbortSignal.any(signals),
         redirect: "follow",

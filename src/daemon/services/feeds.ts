@@ -19,6 +19,7 @@ import type { LoadContext } from "../../loaders/context";
 import { InputError } from "../../loaders/errors";
 import { FeedRefused, loadFeed } from "../../loaders/feeds";
 import type { HandleResult, ServiceContext, ServiceModule } from "../types";
+import { fireTriggers } from "../../triggers";
 
 const LoadPayload = v.looseObject({ force: v.optional(v.boolean(), false) });
 const Options = v.strictObject({});
@@ -30,8 +31,9 @@ function loadContext(ctx: ServiceContext): LoadContext {
 /** One whole feed load; the report becomes the message's result. */
 export async function feedLoad(ctx: ServiceContext, name: string, force = false): Promise<HandleResult> {
   let r;
+  const lc = loadContext(ctx);
   try {
-    r = await loadFeed(loadContext(ctx), { name, force });
+    r = await loadFeed(lc, { name, force });
   } catch (e) {
     // a stalled transfer is worth another try later; a refused feed is not
     if (e instanceof InputError && !(e instanceof FeedRefused) && /within the deadline/.test(e.message)) throw new Error(e.message);
@@ -41,7 +43,7 @@ export async function feedLoad(ctx: ServiceContext, name: string, force = false)
   const written = Object.values(r.written).reduce((a, b) => a + b, 0);
   const rows = Object.keys(r.written).length ? r.written : undefined;
   const summary = `feed ${name}: ${r.result}, ${r.records} records, ${written} rows written, ${r.rejected.length} rejected${r.message ? ` (${r.message})` : ""}${r.notes.length ? `; ${r.notes.join("; ")}` : ""}`;
-  return { summary, rows, skipped: r.result === "unchanged" || written === 0 };
+  return { summary, rows, skipped: r.result === "unchanged" || written === 0, after: () => void fireTriggers(lc, "feed.load", r, { failed: r.rejected.length > 0 }) };
 }
 
 function loadVerb(name: string) {

@@ -11,6 +11,7 @@ import * as v from "valibot";
 import { loadRepo } from "../../loaders/repo";
 import { InputError } from "../../loaders/errors";
 import type { ServiceModule } from "../types";
+import { fireTriggers } from "../../triggers";
 
 const isoDay = v.pipe(
   v.string(),
@@ -67,17 +68,19 @@ export const repo: ServiceModule<Payload, Opts> = {
     if (!path) throw new InputError(`branch ${JSON.stringify(branch)} is not in repo_dirs (known: ${Object.keys(dirs).sort().join(", ") || "none"})`);
     if (ctx.options.validate_date && !todays().includes(date)) throw new InputError(`date ${date} is not today (${todays().join(" / ")}); validate_date is on`);
     if (!isDir(path)) throw new InputError(`repo_dirs.${branch} is not a directory`, path);
+    const lc = { db: ctx.db, config: ctx.config, log: ctx.log, signal: ctx.signal };
     const report = await loadRepo(
-      { db: ctx.db, config: ctx.config, log: ctx.log, signal: ctx.signal },
+      lc,
       { branch, path, date, tag: "uploaderd", workers: ctx.options.workers || undefined },
     );
     const p = report.packages;
     const summary = `${report.branch} ${report.date}: ${p.seen} packages, ${p.known} known, ${p.parsed} parsed, ${p.failed} failed in ${report.seconds.toFixed(1)} s`;
     if (!report.complete) {
+      void fireTriggers(lc, "repo.load", report, { failed: true });
       const first = report.failures.slice(0, 3).map((f) => `${f.path}: ${f.error}`).join("; ");
       throw new Error(`package set ${report.branch} ${report.date} is incomplete: ${report.failures.length} package(s) failed (${first})`);
     }
-    return { summary, rows: report.rows };
+    return { summary, rows: report.rows, after: () => void fireTriggers(lc, "repo.load", report) };
   },
   fire: [
     {

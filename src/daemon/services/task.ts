@@ -38,6 +38,7 @@ import {
 } from "../../loaders/task/events";
 import type { RowCounts } from "../../db";
 import type { HandleResult, ServiceContext, ServiceModule } from "../types";
+import { fireTriggers } from "../../triggers";
 
 export const TASK_KEYS = {
   state: "task.state",
@@ -63,15 +64,17 @@ function add(into: RowCounts, table: string, n: number): void {
 async function load(ctx: ServiceContext<Opts>, taskId: number, rows: RowCounts, why: string): Promise<HandleResult> {
   const path = findTaskDir(ctx.config.taskDirs, taskId);
   if (!path) throw new InputError(`task ${taskId} has no directory (looked in ${taskDirCandidates(ctx.config.taskDirs, taskId).join(" and ")})`);
-  const report = await loadTask({ db: ctx.db, config: ctx.config, log: ctx.log, signal: ctx.signal }, { path, storeApprovals: false, storeLogsForNew: false });
+  const lc = { db: ctx.db, config: ctx.config, log: ctx.log, signal: ctx.signal };
+  const report = await loadTask(lc, { path, storeApprovals: false, storeLogsForNew: false });
   for (const [t, n] of Object.entries(report.rows)) add(rows, t, n);
   const p = report.packages;
   const summary = `task ${report.taskId} ${report.state} (${why}) from ${path}: ${p.seen} packages, ${p.parsed} parsed, ${p.failed} failed in ${report.seconds.toFixed(1)} s`;
   if (!report.complete) {
+    void fireTriggers(lc, "task.load", report, { failed: true });
     const first = report.skipped.slice(0, 3).map((f) => `${f.path}: ${f.error}`).join("; ");
     throw new Error(`task ${report.taskId} loaded incompletely: ${report.skipped.length} item(s) skipped (${first})`);
   }
-  return { summary, rows };
+  return { summary, rows, after: () => void fireTriggers(lc, "task.load", report) };
 }
 
 async function onState(ctx: ServiceContext<Opts>, ev: TaskStateEvent, publishedAt?: Date): Promise<HandleResult> {

@@ -16,6 +16,7 @@ import { loadVulnerabilities, matchVulnerabilities } from "../../loaders/vuln";
 import type { LoadContext } from "../../loaders/context";
 import { InputError } from "../../loaders/errors";
 import type { HandleResult, ServiceContext, ServiceModule } from "../types";
+import { fireTriggers } from "../../triggers";
 
 const day = v.pipe(v.string(), v.regex(/^\d{4}-\d{2}-\d{2}$/, "a date YYYY-MM-DD"));
 const branch = v.pipe(v.string(), v.minLength(1), v.maxLength(100), v.regex(/^[A-Za-z0-9_.+-]+$/, "a branch name"));
@@ -50,9 +51,11 @@ function loadContext(ctx: ServiceContext): LoadContext {
 }
 
 async function match(ctx: ServiceContext, branchName?: string): Promise<HandleResult> {
-  const r = await matchVulnerabilities(loadContext(ctx), { branch: branchName });
+  const lc = loadContext(ctx);
+  const r = await matchVulnerabilities(lc, { branch: branchName });
   const written = r.branches.reduce((n, b) => n + b.written_matches + b.written_status, 0);
-  return { summary: `vuln match: ${r.branches.map((b) => `${b.branch} ${b.vulnerable} vulnerable`).join(", ") || "no branch"}; ${written} rows`, skipped: written === 0 };
+  const after = () => void fireTriggers(lc, "vuln.match", r, { failed: !r.complete });
+  return { summary: `vuln match: ${r.branches.map((b) => `${b.branch} ${b.vulnerable} vulnerable`).join(", ") || "no branch"}; ${written} rows`, skipped: written === 0, after };
 }
 
 export const vuln: ServiceModule<Payload, v.InferOutput<typeof Options>> = {
@@ -70,12 +73,20 @@ export const vuln: ServiceModule<Payload, v.InferOutput<typeof Options>> = {
         const file = ctx.config.file.vuln ?? {};
         const from = l.from ?? (l.source === "nvd" ? file.nvd_url : l.source === "cpe" ? file.cpe_url : undefined) ?? DEFAULT_FROM[l.source];
         if (!from) throw new InputError(`vuln.load of ${l.source} needs "from" (a file or directory)`);
-        const r = await loadVulnerabilities(loadContext(ctx), { source: l.source, from, since: l.since ? new Date(`${l.since}T00:00:00Z`) : undefined, apiKey: process.env.ALTREPODB_NVD_API_KEY });
+        const lc = loadContext(ctx);
+        const r = await loadVulnerabilities(lc, { source: l.source, from, since: l.since ? new Date(`${l.since}T00:00:00Z`) : undefined, apiKey: process.env.ALTREPODB_NVD_API_KEY });
         if (r.rejected.length) ctx.log.warn(`vuln load ${l.source}: ${r.rejected.length} record(s) skipped`, { first: `${r.rejected[0]!.path}: ${r.rejected[0]!.error}` });
         const summary = `vuln load ${l.source}: ${r.records} records, ${r.written} new or changed, ${r.rejected.length} skipped`;
-        if (!l.match) return { summary, skipped: r.written === 0 };
+        const loaded = () => void fireTriggers(lc, "vuln.load", r, { failed: !r.complete });
+        if (!l.match) return { summary, skipped: r.written === 0, after: loaded };
         const m = await match(ctx);
-        return { summary: `${summary}; ${m.summary}` };
+        return {
+          summary: `${summary}; ${m.summary}`,
+          after: () => {
+            loaded();
+            m.after?.();
+          },
+        };
       }
       case "vuln.match":
         return match(ctx, (p as { branch?: string }).branch);
@@ -86,9 +97,10 @@ export const vuln: ServiceModule<Payload, v.InferOutput<typeof Options>> = {
         const t = msg.routingKey === "task.state" ? (p as { taskid: number; state: string }) : undefined;
         if (t && t.state.toUpperCase() !== "DONE") return { summary: `task ${t.taskid} is ${t.state}: no errata`, skipped: true };
         const e = p as { branch?: string; task?: number };
-        const r = await buildErrata(loadContext(ctx), { branch: e.branch, task: t ? t.taskid : e.task });
+        const lc = loadContext(ctx);
+        const r = await buildErrata(lc, { branch: e.branch, task: t ? t.taskid : e.task });
         const n = r.created.length + r.updated.length + r.discarded.length;
-        return { summary: `errata: ${r.created.length} created, ${r.updated.length} updated, ${r.discarded.length} discarded`, skipped: n === 0 };
+        return { summary: `errata: ${r.created.length} created, ${r.updated.length} updated, ${r.discarded.length} discarded`, skipped: n === 0, after: () => void fireTriggers(lc, "errata.build", r) };
       }
       default:
         throw new Error(`vuln service: no handler for ${msg.routingKey}`);
