@@ -455,6 +455,11 @@ export function xzDecode(inp: Uint8Array, limit: number): Uint8Array {
     if (check === 1 && crc32(data) !== le32(inp, dec.ip)) throw new XzError("xz block CRC32 mismatch");
     dec.ip += cs;
   }
+  // The index and the footer are not parsed, but the footer must be there and intact: a stream
+  // cut short is an error, not a silent success.
+  const n = inp.length;
+  if (n < dec.ip + 12 + 8 || inp[n - 2] !== 0x59 || inp[n - 1] !== 0x5a) throw new XzError("xz stream ends without its footer");
+  if (crc32(inp.subarray(n - 8, n - 2)) !== le32(inp, n - 12)) throw new XzError("xz stream footer CRC32 mismatch");
   return out.subarray(0, dec.pos);
 }
 
@@ -466,7 +471,8 @@ export function lzmaAloneDecode(inp: Uint8Array, limit: number): Uint8Array {
   const known = !(lo === 0xffffffff && hi === 0xffffffff);
   const size = hi * 2 ** 32 + lo;
   if (known && size > limit) throw new XzError(`lzma header claims ${size} bytes, more than ${limit}`);
-  const out = new Uint8Array(known ? size : limit);
+  // Unknown size: one byte of room past the limit tells "ends exactly at the limit" from "more".
+  const out = new Uint8Array(known ? size : limit + 1);
   const dec = new Lzma(inp, out);
   dec.setProps(inp[0]);
   dec.resetState();
@@ -475,5 +481,6 @@ export function lzmaAloneDecode(inp: Uint8Array, limit: number): Uint8Array {
   dec.rcInit();
   dec.run(out.length, true);
   if (known && dec.pos < size) throw new XzError(`lzma data ends after ${dec.pos} of ${size} bytes`);
+  if (!known && !dec.sawEnd) throw new XzError(`output larger than ${limit} bytes`);
   return out.subarray(0, dec.pos);
 }
