@@ -9,7 +9,7 @@ import type { FileTree } from "../../src/image/tree.ts";
 import { FIXED_EPOCH } from "../fixtures/_util.ts";
 
 /** Deterministic pseudo-random bytes (xorshift), half of them text-like so they compress. */
-export function bytes(n: number, seed: number): Uint8Array {
+export function bytes(n: number, seed: number): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(n);
   let x = seed | 1;
   for (let i = 0; i < n; i++) {

@@ -4,7 +4,7 @@
  * directories), Joliet, plain ISO9660 (oracle: isoinfo -f), a multi-extent file, and bad images.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { isImageError } from "../../src/image/errors.ts";
 import { isoVolumeInfo, openIso9660 } from "../../src/image/iso9660.ts";
@@ -156,6 +156,36 @@ describe.skipIf(!hasGenisoimage)("iso9660 reader", () => {
     expect(mid).toEqual(got.subarray(2995, 3005));
     expect(f.readAt(mid, 7995)).toBe(5);
   });
+});
+
+// Opt-in: a real file over 4 GiB (xorriso splits it into extents of 4 GiB - 2 KiB); writes a 4 GiB image.
+const big = process.env.ALTREPODB_BIG_IMAGES === "1";
+describe.skipIf(!big || !hasXorriso)("iso9660 reader: a 4 GiB + 4 KiB file (ALTREPODB_BIG_IMAGES=1)", () => {
+  test("multi-extent file written by xorriso", () => {
+    const d = join(dir, "big");
+    mkdirSync(join(d, "src"), { recursive: true });
+    const size = 4 * 1024 ** 3 + 4096;
+    const fd = openSync(join(d, "src", "huge"), "w");
+    const tail = bytes(4096, 12);
+    writeSync(fd, tail, 0, tail.length, size - 4096);
+    writeSync(fd, tail, 0, 100, 4 * 1024 ** 3 - 2048 - 50);
+    closeSync(fd);
+    const iso = join(d, "big.iso");
+    runSync(["xorriso", "-as", "mkisofs", "-quiet", "-iso-level", "3", "-R", "-o", iso, join(d, "src")]);
+    try {
+      const tree = openIso9660(source(iso));
+      expect(tree.stat("/huge")?.size).toBe(size);
+      const f = tree.open("/huge");
+      const got = new Uint8Array(4096);
+      expect(f.readAt(got, size - 4096)).toBe(4096);
+      expect(got).toEqual(tail);
+      const across = new Uint8Array(100);
+      expect(f.readAt(across, 4 * 1024 ** 3 - 2048 - 50)).toBe(100);
+      expect(across).toEqual(tail.subarray(0, 100));
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  }, 600_000);
 });
 
 describe.skipIf(!hasGenisoimage)("iso9660 reader: bad images", () => {
