@@ -15,7 +15,7 @@
  */
 import type { ByteSource } from "../rpmdb/source.ts";
 import { ImageError } from "./errors.ts";
-import { BoundedCache, normalizePath, resolvePath, type PathOps } from "./tree-paths.ts";
+import { BoundedCache, decodeName, normalizePath, resolvePath, type PathOps } from "./tree-paths.ts";
 import type { EntryType, FileTree, TreeEntry, TreeFile } from "./tree.ts";
 
 const SECTOR = 2048;
@@ -166,7 +166,7 @@ export class Iso9660Tree implements FileTree {
   private readonly useRR: boolean;
   private readonly joliet: boolean;
   private readonly root: Node;
-  private readonly dirs: BoundedCache<number, Node[]>;
+  private readonly dirs: BoundedCache<number, { list: Node[]; byName: Map<string, Node> }>;
   private readonly ops: PathOps<Node>;
   /** Bytes to skip at the start of each system use area (SP's LEN_SKP). */
   private skip = 0;
@@ -189,7 +189,7 @@ export class Iso9660Tree implements FileTree {
     this.ops = {
       root: this.root,
       kind: (n) => n.kind,
-      child: (dir, name) => this.children(dir).find((c) => c.name === name) ?? null,
+      child: (dir, name) => this.dir(dir).byName.get(name) ?? null,
       target: (n) => n.target ?? "",
       key: (n) => n.extents[0]?.[0] ?? -1,
     };
@@ -291,7 +291,7 @@ export class Iso9660Tree implements FileTree {
           const f = buf[e + 4];
           if (f & 2) nm = ".";
           else if (f & 4) nm = "..";
-          else nm += latin(buf, e + 5, e + len);
+          else nm += decodeName(buf.subarray(e + 5, e + len));
           hasNm = true;
         } else if (sig === "PX" && len >= 36) out.mode = u32(buf, e + 4);
         else if (sig === "SL" && len >= 5) {
@@ -300,7 +300,7 @@ export class Iso9660Tree implements FileTree {
           while (c + 2 <= e + len) {
             const cf = buf[c];
             const cl = buf[c + 1];
-            let text = cf & 2 ? "." : cf & 4 ? ".." : cf & 8 ? "" : latin(buf, c + 2, Math.min(c + 2 + cl, e + len));
+            let text = cf & 2 ? "." : cf & 4 ? ".." : cf & 8 ? "" : decodeName(buf.subarray(c + 2, Math.min(c + 2 + cl, e + len)));
             if (cf & 8 && sl.length === 0 && slPart === "") {
               sl.push("");
               text = "";
@@ -346,8 +346,12 @@ export class Iso9660Tree implements FileTree {
     return out;
   }
 
-  /** The entries of a directory node, multi-extent files joined, "." and ".." left out. */
   private children(dir: Node): Node[] {
+    return this.dir(dir).list;
+  }
+
+  /** The entries of a directory node, multi-extent files joined, "." and ".." left out. */
+  private dir(dir: Node): { list: Node[]; byName: Map<string, Node> } {
     const [block, len] = dir.extents[0];
     const cached = this.dirs.get(block);
     if (cached) return cached;
@@ -379,8 +383,11 @@ export class Iso9660Tree implements FileTree {
       else out.push(n);
     }
     if (pending) out.push(pending);
-    this.dirs.set(block, out);
-    return out;
+    const byName = new Map<string, Node>();
+    for (const n of out) if (!byName.has(n.name)) byName.set(n.name, n);
+    const entry = { list: out, byName };
+    this.dirs.set(block, entry);
+    return entry;
   }
 
   private entry(path: string, n: Node): TreeEntry {

@@ -19,7 +19,7 @@
 import type { ByteSource } from "../rpmdb/source.ts";
 import { ImageError } from "./errors.ts";
 import { COMPRESSORS, squashfsDecompressor, type BlockDecompressor } from "./squashfs-compress.ts";
-import { BoundedCache, normalizePath, resolvePath, type PathOps } from "./tree-paths.ts";
+import { BoundedCache, decodeName, normalizePath, resolvePath, type PathOps } from "./tree-paths.ts";
 import type { EntryType, FileTree, TreeEntry, TreeFile } from "./tree.ts";
 
 const MAGIC = 0x73717368;
@@ -80,14 +80,6 @@ interface DirEntry {
 const KIND: Record<number, EntryType> = { 1: "dir", 2: "file", 3: "symlink", 4: "other", 5: "other", 6: "other", 7: "other" };
 const IFMT: Record<number, number> = { 1: 0o040000, 2: 0o100000, 3: 0o120000, 4: 0o060000, 5: 0o020000, 6: 0o010000, 7: 0o140000 };
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
-function nameOf(b: Uint8Array): string {
-  try {
-    return utf8.decode(b);
-  } catch {
-    return Buffer.from(b).toString("latin1");
-  }
-}
 
 export function openSquashfs(src: ByteSource, opts: SquashfsOptions = {}): FileTree {
   return new SquashfsTree(src, opts);
@@ -293,7 +285,7 @@ export class SquashfsTree implements FileTree {
         const v = rd(8);
         const len = v.getUint32(4, true);
         if (len > 65536) throw this.err("limit", `symlink target of ${len} bytes`, where);
-        n.target = nameOf(this.readMeta(c, len, limit, `symlink ${where}`));
+        n.target = decodeName(this.readMeta(c, len, limit, `symlink ${where}`));
         break;
       }
     }
@@ -330,7 +322,7 @@ export class SquashfsTree implements FileTree {
           const off = v.getUint16(o, true);
           const nlen = v.getUint16(o + 6, true) + 1;
           if (o + 8 + nlen > size) throw this.err("corrupt", "directory entry name runs past the listing", where);
-          const name = nameOf(b.subarray(o + 8, o + 8 + nlen));
+          const name = decodeName(b.subarray(o + 8, o + 8 + nlen));
           o += 8 + nlen;
           if (name === "." || name === ".." || name.includes("/")) throw this.err("corrupt", `directory entry with a bad name "${name}"`, where);
           out.set(name, { name, ref: start * 65536 + off });

@@ -58,6 +58,17 @@ export function resolvePath<N>(ops: PathOps<N>, path: string, followLast: boolea
   return stack[stack.length - 1];
 }
 
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** A file name stored as bytes: UTF-8 when it is valid UTF-8, else Latin-1 (one char per byte). */
+export function decodeName(b: Uint8Array): string {
+  try {
+    return utf8.decode(b);
+  } catch {
+    return Buffer.from(b).toString("latin1");
+  }
+}
+
 /** A Map that forgets its oldest entries beyond `max` (reads refresh an entry). */
 export class BoundedCache<K, V> {
   private readonly map = new Map<K, V>();

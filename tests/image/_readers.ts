@@ -46,6 +46,7 @@ export function makeSourceTree(dir: string, opts: { deep?: number; longNames?: b
   w(`${deep}/bottom.txt`, "deep\n");
   if (opts.longNames !== false) w(LONG_NAME, "long\n");
   w("MixedCase.Name.tar.gz", "m");
+  w("Пакеты-ALT.txt", "utf-8 name\n");
   symlinkSync("data/small.bin", join(dir, "rel-link"));
   symlinkSync("/etc/os-release", join(dir, "abs-link"));
   symlinkSync("data", join(dir, "dir-link"));

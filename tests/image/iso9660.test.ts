@@ -94,7 +94,8 @@ describe.skipIf(!hasGenisoimage)("iso9660 reader", () => {
     const path = join(dir, "joliet.iso");
     const tree = openIso9660(source(path));
     const rows = treeRows(tree, false);
-    expect(rows.map((r) => r.path)).toEqual(isoinfoPaths(path, true));
+    // isoinfo prints characters outside Latin-1 as "_"; the source is the oracle for those
+    expect(rows.map((r) => r.path.replace(/[^\x00-\xff]/g, "_")).sort()).toEqual(isoinfoPaths(path, true));
     const host = hostRows(src6, false).filter((r) => r.type !== "symlink");
     expect(rows).toEqual(host);
     expect(differingFiles(tree, src6, rows)).toEqual([]);
