@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { closeSync, copyFileSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { isImageError } from "../../src/image/errors.ts";
+import { openIso9660 } from "../../src/image/iso9660.ts";
 import { openSquashfs, SquashfsTree } from "../../src/image/squashfs.ts";
 import { readTreeFile } from "../../src/image/tree.ts";
 import { FileSource } from "../../src/rpmdb/source.ts";
@@ -123,6 +124,20 @@ describe.skipIf(!hasMksquashfs)("squashfs reader", () => {
     expect(tree.stat("/dir-link/small.bin")?.size).toBe(5000);
     expect(new TextDecoder().decode(readTreeFile(tree, "/abs-link"))).toContain("ALT");
     expect(f.readAt(new Uint8Array(10), SPARSE_SIZE)).toBe(0);
+  });
+
+  test.skipIf(Bun.which("genisoimage") === null)("a squashfs layer read in place inside an ISO", () => {
+    const live = join(dir, "iso-src", "LiveOS");
+    mkdirSync(live, { recursive: true });
+    copyFileSync(image("xz"), join(live, "squashfs.img"));
+    const iso = join(dir, "live.iso");
+    runSync(["genisoimage", "-quiet", "-R", "-o", iso, join(dir, "iso-src")]);
+    const layer = openIso9660(source(iso)).open("/LiveOS/squashfs.img");
+    const tree = openSquashfs(layer);
+    expect(tree.name).toBe(`squashfs ${iso}:/LiveOS/squashfs.img`);
+    const rows = treeRows(tree);
+    expect(rows).toEqual(treeRows(openSquashfs(source(image("xz")))));
+    expect(differingFiles(tree, src, rows)).toEqual([]);
   });
 
   test("lzo: a clear unsupported-compressor error", () => {
