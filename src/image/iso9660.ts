@@ -55,6 +55,9 @@ interface Node {
   mode: number;
   mtime: number;
   target?: string;
+  uid?: number;
+  gid?: number;
+  rdev?: number;
 }
 
 interface Descriptors {
@@ -154,6 +157,9 @@ export function openIso9660(src: ByteSource, opts: Iso9660Options = {}): FileTre
 interface RockRidge {
   name?: string;
   mode?: number;
+  uid?: number;
+  gid?: number;
+  rdev?: number;
   target?: string;
   mtime?: number;
   relocated?: boolean;
@@ -256,6 +262,9 @@ export class Iso9660Tree implements FileTree {
         if (node.kind !== "file") node.size = 0;
       }
       if (info.target !== undefined) node.target = info.target;
+      if (info.uid !== undefined) node.uid = info.uid;
+      if (info.gid !== undefined) node.gid = info.gid;
+      if (info.rdev !== undefined && node.kind === "other") node.rdev = info.rdev;
       if (info.mtime !== undefined) node.mtime = info.mtime;
       if (info.childLink !== undefined) {
         const block = info.childLink;
@@ -293,7 +302,15 @@ export class Iso9660Tree implements FileTree {
           else if (f & 4) nm = "..";
           else nm += decodeName(buf.subarray(e + 5, e + len));
           hasNm = true;
-        } else if (sig === "PX" && len >= 36) out.mode = u32(buf, e + 4);
+        } else if (sig === "PX" && len >= 36) {
+          out.mode = u32(buf, e + 4);
+          out.uid = u32(buf, e + 20);
+          out.gid = u32(buf, e + 28);
+        } else if (sig === "PN" && len >= 20) {
+          const high = u32(buf, e + 4);
+          const low = u32(buf, e + 12);
+          out.rdev = high === 0 ? low : ((high & 0xfff) << 8) | (low & 0xff) | ((low & ~0xff) << 12);
+        }
         else if (sig === "SL" && len >= 5) {
           hasSl = true;
           let c = e + 5;
@@ -393,6 +410,9 @@ export class Iso9660Tree implements FileTree {
   private entry(path: string, n: Node): TreeEntry {
     const e: TreeEntry = { path, type: n.kind, size: n.kind === "file" ? n.size : 0, mode: n.mode, mtime: n.mtime };
     if (n.kind === "symlink") e.target = n.target ?? "";
+    if (n.uid !== undefined) e.uid = n.uid;
+    if (n.gid !== undefined) e.gid = n.gid;
+    if (n.rdev !== undefined) e.rdev = n.rdev;
     return e;
   }
 

@@ -61,6 +61,7 @@ interface Inode {
   mtime: number;
   size: number;
   target?: string;
+  rdev?: number;
   dirBlock?: number;
   dirOffset?: number;
   dirSize?: number;
@@ -280,6 +281,12 @@ export class SquashfsTree implements FileTree {
         n.fragOffset = v.getUint32(32, true);
         break;
       }
+      case 4:
+      case 5:
+      case 11:
+      case 12:
+        n.rdev = rd(8).getUint32(4, true);
+        break;
       case 3:
       case 10: {
         const v = rd(8);
@@ -344,17 +351,31 @@ export class SquashfsTree implements FileTree {
     return { pos: Number(v.getBigUint64(0, true)), word: v.getUint32(8, true) };
   }
 
-  /** uid and gid of an inode through the id table. */
+  private ids?: Uint32Array;
+
+  /** An id (uid or gid) through the id table, read whole on first use (≤ 65,536 ids). */
+  private id(idx: number, where: string): number {
+    if (!this.ids) {
+      const count = this.sb.idCount;
+      const ids = new Uint32Array(count);
+      for (let b = 0; b * 2048 < count; b++) {
+        const ptr = this.readRaw(this.sb.idTable + b * 8, 8, "id table pointer");
+        const pos = Number(new DataView(ptr.buffer).getBigUint64(0, true));
+        const n = Math.min(2048, count - b * 2048);
+        const raw = this.readMeta({ pos, off: 0 }, n * 4, this.sb.bytesUsed, "id table");
+        const v = new DataView(raw.buffer);
+        for (let i = 0; i < n; i++) ids[b * 2048 + i] = v.getUint32(i * 4, true);
+      }
+      this.ids = ids;
+    }
+    if (idx >= this.ids.length) throw this.err("corrupt", `id index ${idx} of ${this.ids.length}`, where);
+    return this.ids[idx];
+  }
+
+  /** uid and gid of an entry through the id table. */
   owner(path: string): { uid: number; gid: number } | null {
     const n = resolvePath(this.ops, normalizePath(path), false, this.src.path);
-    if (!n) return null;
-    const id = (idx: number) => {
-      if (idx >= this.sb.idCount) throw this.err("corrupt", `id index ${idx} of ${this.sb.idCount}`, path);
-      const ptr = this.readRaw(this.sb.idTable + Math.floor(idx / 2048) * 8, 8, "id table pointer");
-      const pos = Number(new DataView(ptr.buffer).getBigUint64(0, true));
-      return new DataView(this.readMeta({ pos, off: (idx % 2048) * 4 }, 4, this.sb.bytesUsed, "id table").buffer).getUint32(0, true);
-    };
-    return { uid: id(n.uidIdx), gid: id(n.gidIdx) };
+    return n ? { uid: this.id(n.uidIdx, path), gid: this.id(n.gidIdx, path) } : null;
   }
 
   /** A data block at `pos` with size word `word`, decompressed to exactly `expect` bytes. */
@@ -381,6 +402,9 @@ export class SquashfsTree implements FileTree {
   private entry(path: string, n: Inode): TreeEntry {
     const e: TreeEntry = { path, type: n.kind, size: n.kind === "file" ? n.size : 0, mode: n.mode, mtime: n.mtime };
     if (n.kind === "symlink") e.target = n.target ?? "";
+    e.uid = this.id(n.uidIdx, path);
+    e.gid = this.id(n.gidIdx, path);
+    if (n.rdev !== undefined) e.rdev = n.rdev;
     return e;
   }
 

@@ -119,6 +119,7 @@ describe.skipIf(!hasGenisoimage)("iso9660 reader", () => {
     expect(tree.stat("/dangling")?.type).toBe("symlink");
     expect(() => tree.open("/dangling")).toThrow(/no such file/);
     expect(tree.stat("/nope")).toBeNull();
+    expect(tree.stat("/one")).toMatchObject({ uid: process.getuid!(), gid: process.getgid!() });
     expect(tree.list("/dir-link").map((e) => e.path)).toContain("/dir-link/small.bin");
   });
 

@@ -69,7 +69,7 @@ beforeAll(() => {
   for (const elf of ["/usr/bin/xz", "/bin/ls"]) if (existsSync(elf)) copyFileSync(elf, join(src, "elf-binary"));
   mkdirSync(join(src, "many"));
   for (let i = 0; i < 700; i++) writeFileSync(join(src, "many", `file-number-${String(i).padStart(4, "0")}.rpm`), `${i}\n`);
-  const dev = ["-p", "chr c 644 0 0 1 3"];
+  const dev = ["-p", "chr c 644 12 34 1 3"];
   mksquashfs(src, "gzip", ["-comp", "gzip", ...dev]);
   mksquashfs(src, "gzip-nofrag", ["-comp", "gzip", "-no-fragments", "-b", "4096"]);
   mksquashfs(src, "xz", ["-comp", "xz", "-Xbcj", "x86", ...dev]);
@@ -120,7 +120,9 @@ describe.skipIf(!hasMksquashfs)("squashfs reader", () => {
     expect(tree.stat("/chr")).toMatchObject({ type: "other", mode: 0o020644 });
     expect(tree.list("/many").length).toBe(700);
     expect(tree.stat("/many/file-number-0699.rpm")?.size).toBe(4);
-    expect(tree.owner("/chr")).toEqual({ uid: 0, gid: 0 });
+    expect(tree.owner("/chr")).toEqual({ uid: 12, gid: 34 });
+    expect(tree.stat("/chr")).toMatchObject({ uid: 12, gid: 34, rdev: (1 << 8) | 3 });
+    expect(tree.stat("/one")).toMatchObject({ uid: process.getuid!(), gid: process.getgid!() });
     expect(tree.stat("/dir-link/small.bin")?.size).toBe(5000);
     expect(new TextDecoder().decode(readTreeFile(tree, "/abs-link"))).toContain("ALT");
     expect(f.readAt(new Uint8Array(10), SPARSE_SIZE)).toBe(0);
