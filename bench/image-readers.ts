@@ -26,6 +26,7 @@ const { values } = parseArgs({
     runs: { type: "string", default: "1" },
     read: { type: "string" },
     kind: { type: "string" },
+    "no-md5": { type: "boolean", default: false },
   },
 });
 
@@ -46,7 +47,7 @@ if (values.read) {
         for (let pos = 0; pos < f.size; ) {
           const n = f.readAt(buf, pos);
           if (n <= 0) break;
-          h.update(buf.subarray(0, n));
+          if (!values["no-md5"]) h.update(buf.subarray(0, n));
           pos += n;
         }
         f.close();
@@ -143,12 +144,13 @@ const images = [
   { name: "iso9660 Rock Ridge", kind: "iso", file: join(work, "rr.iso"), make: ["genisoimage", "-quiet", "-R", "-o", join(work, "rr.iso"), src] },
 ];
 const me = [process.execPath, import.meta.path];
-console.log(`| image | size | ours: read + MD5 of every file | tool | ours / tool | cat | ours / cat |`);
-console.log(`|---|---|---|---|---|---|---|`);
+console.log(`| image | size | ours: read + MD5 of every file | ours: read only | tool | ours (read only) / tool | cat | ours / cat |`);
+console.log(`|---|---|---|---|---|---|---|---|`);
 for (const img of images) {
   Bun.spawnSync(img.make, { stdout: "ignore", stderr: "inherit" });
   const size = Bun.file(img.file).size;
   const ours = timed([...me, "--read", img.file, "--kind", img.kind]);
+  const bare = timed([...me, "--read", img.file, "--kind", img.kind, "--no-md5"]);
   const out = join(work, "extract");
   rmSync(out, { recursive: true, force: true });
   const tool =
@@ -159,7 +161,7 @@ for (const img of images) {
   const cat = timed(sh('cat "$1" > /dev/null', img.file));
   const info = JSON.parse(ours.out) as { files: number; bytes: number };
   console.log(
-    `| ${img.name} (${info.files} files, ${(info.bytes / 1048576).toFixed(0)} MiB) | ${(size / 1048576).toFixed(0)} MiB | ${fmt(ours)} | ${img.kind === "iso" ? "bsdtar -x" : "unsquashfs -d"}: ${fmt(tool)} | ${(ours.seconds / tool.seconds).toFixed(2)}× wall, ${(ours.cpu / tool.cpu).toFixed(2)}× CPU | ${cat.seconds.toFixed(2)} s | ${(ours.seconds / cat.seconds).toFixed(1)}× |`,
+    `| ${img.name} (${info.files} files, ${(info.bytes / 1048576).toFixed(0)} MiB) | ${(size / 1048576).toFixed(0)} MiB | ${fmt(ours)} | ${fmt(bare)} | ${img.kind === "iso" ? "bsdtar -x" : "unsquashfs -d"}: ${fmt(tool)} | ${(bare.seconds / tool.seconds).toFixed(2)}× wall, ${(bare.cpu / tool.cpu).toFixed(2)}× CPU | ${cat.seconds.toFixed(2)} s | ${(ours.seconds / cat.seconds).toFixed(1)}× |`,
   );
 }
 rmSync(work, { recursive: true, force: true });
