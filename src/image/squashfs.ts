@@ -19,10 +19,11 @@
 import type { ByteSource } from "../rpmdb/source.ts";
 import { ImageError } from "./errors.ts";
 import { COMPRESSORS, squashfsDecompressor, type BlockDecompressor } from "./squashfs-compress.ts";
+import { SquashfsFile } from "./squashfs-file.ts";
+import { readSuperblock, type Superblock } from "./squashfs-super.ts";
 import { BoundedCache, decodeName, normalizePath, resolvePath, type PathOps } from "./tree-paths.ts";
 import type { EntryType, FileTree, TreeEntry, TreeFile } from "./tree.ts";
 
-const MAGIC = 0x73717368;
 const META_SIZE = 8192;
 const NO_FRAGMENT = 0xffffffff;
 const MAX_LISTING = 64 * 1024 * 1024;
@@ -32,22 +33,6 @@ export interface SquashfsOptions {
   metaCache?: number;
   /** Decompressed data / fragment blocks kept (default 16). */
   dataCache?: number;
-}
-
-interface Superblock {
-  inodes: number;
-  mtime: number;
-  blockSize: number;
-  fragments: number;
-  compressor: number;
-  flags: number;
-  idCount: number;
-  rootRef: number;
-  bytesUsed: number;
-  idTable: number;
-  inodeTable: number;
-  dirTable: number;
-  fragTable: number;
 }
 
 /** An inode as read; a regular file's block list stays on disk until the file is opened. */
@@ -108,7 +93,7 @@ export class SquashfsTree implements FileTree {
     opts: SquashfsOptions = {},
   ) {
     this.name = `squashfs ${src.path}`;
-    this.sb = this.superblock();
+    this.sb = readSuperblock(src);
     this.inflate = squashfsDecompressor(this.sb.compressor, src.path);
     this.meta = new BoundedCache(opts.metaCache ?? 256);
     this.data = new BoundedCache(opts.dataCache ?? 16);
@@ -135,45 +120,6 @@ export class SquashfsTree implements FileTree {
     const buf = new Uint8Array(len);
     if (this.src.readAt(buf, pos) !== len) throw this.err("truncated", `${what} at byte ${pos}: short read`);
     return buf;
-  }
-
-  private superblock(): Superblock {
-    const src = this.src;
-    if (src.size < 96) throw new ImageError("format", `not a squashfs image: ${src.size} bytes`, src.path);
-    const b = new Uint8Array(96);
-    src.readAt(b, 0);
-    const v = new DataView(b.buffer);
-    const u64 = (o: number) => {
-      const n = v.getBigUint64(o, true);
-      return n > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(n);
-    };
-    if (v.getUint32(0, true) !== MAGIC) throw new ImageError("format", "not a squashfs image: bad magic", src.path);
-    const major = v.getUint16(28, true);
-    const minor = v.getUint16(30, true);
-    if (major !== 4 || minor !== 0) throw new ImageError("format", `squashfs version ${major}.${minor}, only 4.0 is read`, src.path);
-    const sb: Superblock = {
-      inodes: v.getUint32(4, true),
-      mtime: v.getUint32(8, true),
-      blockSize: v.getUint32(12, true),
-      fragments: v.getUint32(16, true),
-      compressor: v.getUint16(20, true),
-      flags: v.getUint16(24, true),
-      idCount: v.getUint16(26, true),
-      rootRef: u64(32),
-      bytesUsed: u64(40),
-      idTable: u64(48),
-      inodeTable: u64(64),
-      dirTable: u64(72),
-      fragTable: u64(80),
-    };
-    const log = v.getUint16(22, true);
-    if (sb.blockSize < 4096 || sb.blockSize > 1 << 20 || 1 << log !== sb.blockSize)
-      throw new ImageError("corrupt", `block size ${sb.blockSize} (log ${log}) is not a power of two from 4 KiB to 1 MiB`, src.path);
-    if (sb.bytesUsed > src.size) throw new ImageError("truncated", `image is ${src.size} bytes, the superblock says ${sb.bytesUsed}`, src.path);
-    if (!(96 <= sb.inodeTable && sb.inodeTable <= sb.dirTable && sb.dirTable <= sb.bytesUsed))
-      throw new ImageError("corrupt", "inode and directory table positions are inconsistent", src.path);
-    if (!COMPRESSORS[sb.compressor]) throw new ImageError("unsupported", `unknown compressor id ${sb.compressor}`, src.path);
-    return sb;
   }
 
   /** One metadata block at `pos`: its decompressed bytes and the position of the next one. */
@@ -458,43 +404,4 @@ export class SquashfsTree implements FileTree {
     this.inodes.clear();
     this.listings.clear();
   }
-}
-
-/** A regular file: its data blocks, then the tail in a fragment. */
-class SquashfsFile implements TreeFile {
-  constructor(
-    private readonly fs: SquashfsTree,
-    readonly path: string,
-    private readonly inside: string,
-    readonly size: number,
-    private readonly words: Uint32Array,
-    private readonly starts: Float64Array,
-    private readonly fragOffset: number,
-    private readonly tail?: { pos: number; word: number },
-  ) {}
-
-  readAt(dst: Uint8Array, pos: number): number {
-    const bs = this.fs.sb.blockSize;
-    let done = 0;
-    while (done < dst.length && pos + done < this.size) {
-      const p = pos + done;
-      const idx = Math.floor(p / bs);
-      const inBlock = p - idx * bs;
-      const blockLen = Math.min(bs, this.size - idx * bs);
-      const take = Math.min(dst.length - done, blockLen - inBlock);
-      if (idx < this.words.length) {
-        const word = this.words[idx];
-        if ((word & 0xffffff) === 0) dst.fill(0, done, done + take);
-        else dst.set(this.fs.block(this.starts[idx], word, blockLen, this.inside).subarray(inBlock, inBlock + take), done);
-      } else {
-        if (!this.tail) throw this.fs.err("corrupt", "file tail without a fragment", this.inside);
-        const b = this.fs.block(this.tail.pos, this.tail.word, this.fragOffset + blockLen, this.inside);
-        dst.set(b.subarray(this.fragOffset + inBlock, this.fragOffset + inBlock + take), done);
-      }
-      done += take;
-    }
-    return done;
-  }
-
-  close(): void {}
 }
