@@ -11,7 +11,8 @@
  * 2048 ("unsupported"); interleaved files (file unit size ≠ 0, "unsupported"); a directory extent
  * outside the image or above 16 MiB; records crossing their directory's end; a directory loop;
  * more than 64 CE continuation areas for one record ("corrupt"). Directories parsed are kept in a
- * bounded cache; file data is never buffered (reads go straight to the source).
+ * cache bounded by count (4096) and size (≈ 64 MiB); file data is never buffered (reads go straight
+ * to the source).
  */
 import type { ByteSource } from "../rpmdb/source.ts";
 import { ImageError } from "./errors.ts";
@@ -119,7 +120,7 @@ export class Iso9660Tree implements FileTree {
   private readonly useRR: boolean;
   private readonly joliet: boolean;
   private readonly root: Node;
-  private readonly dirs: BoundedCache<number, { list: Node[]; byName: Map<string, Node> }>;
+  private readonly dirs: BoundedCache<number, { list: Node[]; byName: Map<string, Node>; bytes: number }>;
   private readonly ops: PathOps<Node>;
   /** Bytes to skip at the start of each system use area (SP's LEN_SKP). */
   private skip = 0;
@@ -130,7 +131,7 @@ export class Iso9660Tree implements FileTree {
   ) {
     this.name = `iso9660 ${src.path}`;
     const { pvd, joliet } = readDescriptors(src);
-    this.dirs = new BoundedCache(opts.dirCache ?? 4096);
+    this.dirs = new BoundedCache(opts.dirCache ?? 4096, 64 * 1024 * 1024, (d) => d.bytes);
     const primaryRoot = this.rootOf(pvd, false);
     this.hasRockRidge = this.detectRockRidge(primaryRoot);
     const names = opts.names ?? "auto";
@@ -230,7 +231,7 @@ export class Iso9660Tree implements FileTree {
   }
 
   /** The entries of a directory node, multi-extent files joined, "." and ".." left out. */
-  private dir(dir: Node): { list: Node[]; byName: Map<string, Node> } {
+  private dir(dir: Node): { list: Node[]; byName: Map<string, Node>; bytes: number } {
     const [block, len] = dir.extents[0];
     const cached = this.dirs.get(block);
     if (cached) return cached;
@@ -264,7 +265,7 @@ export class Iso9660Tree implements FileTree {
     if (pending) out.push(pending);
     const byName = new Map<string, Node>();
     for (const n of out) if (!byName.has(n.name)) byName.set(n.name, n);
-    const entry = { list: out, byName };
+    const entry = { list: out, byName, bytes: data.length + 200 * out.length };
     this.dirs.set(block, entry);
     return entry;
   }

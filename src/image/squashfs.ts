@@ -8,7 +8,8 @@
  *
  * Bounded: every decompression is limited to its block size (8 KiB for metadata); decompressed
  * metadata and data blocks are kept in small LRU caches (defaults 256 metadata blocks = 2 MiB,
- * 16 data blocks, ≤ 16 MiB at 1 MiB blocks); a file's data is never buffered whole.
+ * 16 data blocks and ≤ 16 MiB; listings of ≤ 1024 directories and ≤ 500,000 entries; 8192 inodes); a
+ * file's data is never buffered whole.
  *
  * Refused (ImageError): bad magic or a version other than 4.0 ("format"); an image shorter than
  * its bytes_used ("truncated"); a table, inode, listing, block or fragment pointing outside the
@@ -84,7 +85,7 @@ export class SquashfsTree implements FileTree {
   private readonly meta: BoundedCache<number, { data: Uint8Array; next: number }>;
   readonly data: BoundedCache<number, Uint8Array>;
   private readonly inodes = new BoundedCache<number, Inode>(8192);
-  private readonly listings = new BoundedCache<number, Map<string, DirEntry>>(1024);
+  private readonly listings = new BoundedCache<number, Map<string, DirEntry>>(1024, 500_000, (m) => m.size + 1);
   private readonly ops: PathOps<Inode>;
   private readonly root: Inode;
 
@@ -96,7 +97,7 @@ export class SquashfsTree implements FileTree {
     this.sb = readSuperblock(src);
     this.inflate = squashfsDecompressor(this.sb.compressor, src.path);
     this.meta = new BoundedCache(opts.metaCache ?? 256);
-    this.data = new BoundedCache(opts.dataCache ?? 16);
+    this.data = new BoundedCache(opts.dataCache ?? 16, 16 * 1024 * 1024, (b) => b.length);
     this.root = this.inode(this.sb.rootRef, "/");
     if (this.root.kind !== "dir") throw this.err("corrupt", "the root inode is not a directory");
     this.ops = {

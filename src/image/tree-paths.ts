@@ -69,10 +69,18 @@ export function decodeName(b: Uint8Array): string {
   }
 }
 
-/** A Map that forgets its oldest entries beyond `max` (reads refresh an entry). */
+/**
+ * A Map that forgets its oldest entries beyond `max` entries or `maxWeight` total weight (reads
+ * refresh an entry); an entry heavier than maxWeight alone is still kept until the next set.
+ */
 export class BoundedCache<K, V> {
   private readonly map = new Map<K, V>();
-  constructor(private readonly max: number) {}
+  private weight = 0;
+  constructor(
+    private readonly max: number,
+    private readonly maxWeight = Infinity,
+    private readonly weigh: (v: V) => number = () => 1,
+  ) {}
   get(k: K): V | undefined {
     const v = this.map.get(k);
     if (v !== undefined) {
@@ -82,11 +90,21 @@ export class BoundedCache<K, V> {
     return v;
   }
   set(k: K, v: V): void {
-    this.map.delete(k);
+    const old = this.map.get(k);
+    if (old !== undefined) {
+      this.weight -= this.weigh(old);
+      this.map.delete(k);
+    }
     this.map.set(k, v);
-    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value as K);
+    this.weight += this.weigh(v);
+    while (this.map.size > 1 && (this.map.size > this.max || this.weight > this.maxWeight)) {
+      const [ok, ov] = this.map.entries().next().value as [K, V];
+      this.map.delete(ok);
+      this.weight -= this.weigh(ov);
+    }
   }
   clear(): void {
     this.map.clear();
+    this.weight = 0;
   }
 }
