@@ -26,6 +26,11 @@ export interface TreeEntry {
   mtime: number;
   /** Target of a symlink, as stored. */
   target?: string;
+  /** Owner and group ids, when the format stores them (Rock Ridge PX, the squashfs id table). */
+  uid?: number;
+  gid?: number;
+  /** Device number of a block or character device as the kernel's 32-bit encoding, when stored. */
+  rdev?: number;
 }
 
 /** Random access to one regular file of a tree; close() releases what it holds. */

@@ -1,0 +1,110 @@
+/**
+ * Path resolution shared by the userspace image readers (iso9660, squashfs): walks a path one
+ * name at a time through a reader's own nodes, following symlinks inside the tree only (absolute
+ * targets restart at the tree's root, ".." never climbs above it), with a hop limit, and refuses a
+ * directory that appears twice on the way down (a loop made by a corrupt or hostile image).
+ */
+import type { EntryType } from "./tree.ts";
+import { ImageError } from "./errors.ts";
+
+export interface PathOps<N> {
+  root: N;
+  kind(n: N): EntryType;
+  /** The child called `name` of directory `dir`, or null. */
+  child(dir: N, name: string): N | null;
+  target(n: N): string;
+  /** Identity of a directory on disk (extent, inode reference), for loop detection. */
+  key(n: N): number | string;
+}
+
+const MAX_HOPS = 40;
+
+/** "/a//b/./c/" → "/a/b/c" (".." kept for the resolver to apply against real directories). */
+export function normalizePath(path: string): string {
+  const parts = path.split("/").filter((p) => p !== "" && p !== ".");
+  return "/" + parts.join("/");
+}
+
+/** The node at `path`, or null when some name on the way is absent or not a directory. */
+export function resolvePath<N>(ops: PathOps<N>, path: string, followLast: boolean, where: string): N | null {
+  let parts = path.split("/").filter((p) => p !== "" && p !== ".");
+  let stack: N[] = [ops.root];
+  let hops = 0;
+  while (parts.length > 0) {
+    const name = parts.shift()!;
+    if (name === "..") {
+      if (stack.length > 1) stack.pop();
+      continue;
+    }
+    const cur = stack[stack.length - 1];
+    if (ops.kind(cur) !== "dir") return null;
+    const n = ops.child(cur, name);
+    if (!n) return null;
+    const kind = ops.kind(n);
+    if (kind === "symlink" && (parts.length > 0 || followLast)) {
+      if (++hops > MAX_HOPS) throw new ImageError("corrupt", `more than ${MAX_HOPS} symlinks while resolving ${path}`, where);
+      const t = ops.target(n);
+      if (t.startsWith("/")) stack = [ops.root];
+      parts = [...t.split("/").filter((p) => p !== "" && p !== "."), ...parts];
+      continue;
+    }
+    if (kind === "dir") {
+      const k = ops.key(n);
+      if (stack.some((s) => ops.kind(s) === "dir" && ops.key(s) === k))
+        throw new ImageError("corrupt", `directory loop: ${path} leads back to a directory above it`, where);
+    }
+    stack.push(n);
+  }
+  return stack[stack.length - 1];
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** A file name stored as bytes: UTF-8 when it is valid UTF-8, else Latin-1 (one char per byte). */
+export function decodeName(b: Uint8Array): string {
+  try {
+    return utf8.decode(b);
+  } catch {
+    return Buffer.from(b).toString("latin1");
+  }
+}
+
+/**
+ * A Map that forgets its oldest entries beyond `max` entries or `maxWeight` total weight (reads
+ * refresh an entry); an entry heavier than maxWeight alone is still kept until the next set.
+ */
+export class BoundedCache<K, V> {
+  private readonly map = new Map<K, V>();
+  private weight = 0;
+  constructor(
+    private readonly max: number,
+    private readonly maxWeight = Infinity,
+    private readonly weigh: (v: V) => number = () => 1,
+  ) {}
+  get(k: K): V | undefined {
+    const v = this.map.get(k);
+    if (v !== undefined) {
+      this.map.delete(k);
+      this.map.set(k, v);
+    }
+    return v;
+  }
+  set(k: K, v: V): void {
+    const old = this.map.get(k);
+    if (old !== undefined) {
+      this.weight -= this.weigh(old);
+      this.map.delete(k);
+    }
+    this.map.set(k, v);
+    this.weight += this.weigh(v);
+    while (this.map.size > 1 && (this.map.size > this.max || this.weight > this.maxWeight)) {
+      const [ok, ov] = this.map.entries().next().value as [K, V];
+      this.map.delete(ok);
+      this.weight -= this.weigh(ov);
+    }
+  }
+  clear(): void {
+    this.map.clear();
+    this.weight = 0;
+  }
+}
