@@ -1,0 +1,182 @@
+/**
+ * The ext2/3/4 reader against the directory `mkfs.ext4 -d` was given (entry by entry, byte by
+ * byte) in every layout mkfs makes: ext4 defaults, ext2 and ext3 (block maps with indirect
+ * blocks), extents off, 128-byte inodes, 1 KiB and 64 KiB blocks, inline data, metadata_csum
+ * without flex_bg. debugfs is the oracle for what the fixtures contain (extent depths, inode
+ * positions used to corrupt images) and for the one case where mke2fs itself stores a size other
+ * than the source's.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { copyFileSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ImageError } from "../../src/image/errors.ts";
+import { openExt4 } from "../../src/image/ext4.ts";
+import { readTreeFile, type FileTree } from "../../src/image/tree.ts";
+import { FileSource } from "../../src/rpmdb/source.ts";
+import { DEBUGFS, MKFS, hostFile, makeSourceTree, mkfs, runSync, scratchDir, walkHost } from "./_disk.ts";
+
+const VARIANTS: [string, string[]][] = [
+  ["ext4", ["-b", "4096"]],
+  ["ext4-small-defaults", []],
+  ["ext2", ["-t", "ext2"]],
+  ["ext3", ["-t", "ext3"]],
+  ["no-extents", ["-O", "^extent,^64bit"]],
+  ["inode-128", ["-I", "128"]],
+  ["block-1k", ["-b", "1024"]],
+  ["block-64k", ["-b", "65536"]],
+  ["inline-data", ["-O", "inline_data"]],
+  ["csum-no-flex", ["-O", "metadata_csum,^flex_bg"]],
+];
+
+function debugfs(img: string, cmd: string): string {
+  return new TextDecoder().decode(runSync([DEBUGFS!, "-R", cmd, img]).stdout);
+}
+
+function walk(fs: FileTree, dir = "/"): string[] {
+  return fs.list(dir).flatMap((e) => (e.type === "dir" ? [e.path, ...walk(fs, e.path)] : [e.path]));
+}
+
+function failure(fn: () => unknown): ImageError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(ImageError);
+    return e as ImageError;
+  }
+  throw new Error("no error");
+}
+
+describe.skipIf(!MKFS || !DEBUGFS)("ext4 reader", () => {
+  let dir: string;
+  let src: string;
+  const images = new Map<string, string>();
+  beforeAll(() => {
+    dir = scratchDir("ext4");
+    src = makeSourceTree(join(dir, "src"));
+    for (const [name, opts] of VARIANTS) images.set(name, mkfs(join(dir, `${name}.img`), src, name === "block-64k" ? 64 : 32, opts));
+  }, 120_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  for (const [name] of VARIANTS) {
+    test(`${name}: every entry and every byte as in the source directory`, () => {
+      const img = images.get(name)!;
+      const fs = openExt4(new FileSource(img));
+      const want = walkHost(src);
+      expect(walk(fs).filter((p) => p !== "/lost+found").sort()).toEqual(want.map((e) => e.path).sort());
+      for (const e of want) {
+        const s = fs.stat(e.path)!;
+        let size = e.size;
+        // mke2fs -d with inline_data drops a trailing hole from the size; debugfs shows what it stored
+        if (name === "inline-data" && e.path === "/sparse") size = Number(/Size: (\d+)/.exec(debugfs(img, "stat /sparse"))![1]);
+        expect({ path: s.path, type: s.type, size: s.size, mode: s.mode, target: s.target }).toEqual({ ...e, size, target: e.target });
+        if (e.type === "file") {
+          const got = readTreeFile(fs, e.path);
+          const host = hostFile(src, e.path);
+          expect(Buffer.compare(got, host.subarray(0, size))).toBe(0);
+        }
+      }
+    });
+  }
+
+  test("the fixtures hold extent trees of depth 1 and 2, and double indirect blocks", () => {
+    const depth = (img: string) => Math.max(...[...debugfs(img, "ex /holes").matchAll(/^\s*(\d+)\/\s*(\d+)/gm)].map((m) => Number(m[2])));
+    expect(depth(images.get("ext4")!)).toBe(1);
+    expect(depth(images.get("block-1k")!)).toBe(2);
+    expect(debugfs(images.get("ext2")!, "stat /holes")).toContain("(DIND)");
+  });
+
+  test("symlinks resolve inside the tree: relative, absolute, through directories, '..' stops at the root", async () => {
+    const fs = openExt4(new FileSource(images.get("ext4")!));
+    expect(fs.stat("/etc/rpmdir/Packages")?.size).toBe(300_000);
+    expect(new TextDecoder().decode(readTreeFile(fs, "/abs-link"))).toContain("ALT");
+    expect(new TextDecoder().decode(readTreeFile(fs, "/etc/fast-link"))).toContain("ALT");
+    expect(fs.stat("/usr/share/escape/os-release")?.type).toBe("file");
+    expect(fs.stat("/slow-link")?.target).toBe("/" + "long-directory-name/".repeat(5) + "target-of-a-slow-symlink");
+    expect(fs.stat("/nope")).toBeNull();
+    expect(fs.stat("/slow-link/x")).toBeNull();
+    expect(failure(() => fs.open("/etc")).message).toContain("/etc");
+    // partial reads at odd offsets across holes
+    const f = fs.open("/sparse");
+    const buf = new Uint8Array(20_000);
+    expect(f.readAt(buf, 5000)).toBe(20_000);
+    const host = hostFile(src, "/sparse");
+    expect(Buffer.compare(buf, host.subarray(5000, 25_000))).toBe(0);
+    expect(f.readAt(buf, host.length - 100)).toBe(100);
+    f.close();
+    await fs.close();
+  });
+
+  describe("bad input: a clear ImageError naming the image and the inner path", () => {
+    function copy(name: string, as: string): string {
+      const p = join(dir, as);
+      copyFileSync(images.get(name)!, p);
+      return p;
+    }
+    /** Byte position of an inode on the image, as debugfs reports it. */
+    function inodePos(img: string, path: string): number {
+      const blockSize = Number(/Block size:\s+(\d+)/.exec(debugfs(img, "stats"))![1]);
+      const m = /located at block (\d+), offset 0x([0-9a-f]+)/.exec(debugfs(img, `imap ${path}`))!;
+      return Number(m[1]) * blockSize + parseInt(m[2], 16);
+    }
+    function patch(img: string, pos: number, bytes: number[]): void {
+      const b = readFileSync(img);
+      b.set(bytes, pos);
+      writeFileSync(img, b);
+    }
+    const u32 = (v: number) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24];
+
+    test("not a filesystem; a truncated image", () => {
+      const junk = join(dir, "junk.img");
+      writeFileSync(junk, new Uint8Array(64 * 1024));
+      expect(failure(() => openExt4(new FileSource(junk))).code).toBe("format");
+      const cut = copy("ext4", "cut.img");
+      truncateSync(cut, 16 * 1024 * 1024);
+      const e = failure(() => openExt4(new FileSource(cut)));
+      expect(e.code).toBe("truncated");
+      expect(e.message).toContain("cut.img");
+    });
+
+    test("an extent pointing beyond the device", () => {
+      const img = copy("ext4", "beyond.img");
+      patch(img, inodePos(img, "/five-thousand") + 0x28 + 12 + 8, u32(0xfffff000));
+      const fs = openExt4(new FileSource(img));
+      const e = failure(() => fs.open("/five-thousand"));
+      expect(e.message).toContain("/five-thousand");
+      expect(e.message).toContain("beyond");
+      expect(readTreeFile(fs, "/tiny").length).toBe(1); // the rest still reads
+    });
+
+    test("an extent tree deeper than 5, and one that comes back to a block", () => {
+      const img = copy("ext4", "deep.img");
+      patch(img, inodePos(img, "/five-thousand") + 0x28 + 6, [7, 0]);
+      expect(failure(() => openExt4(new FileSource(img)).open("/five-thousand")).message).toContain("depth 7");
+      const loop = copy("ext4", "loop.img");
+      const at = inodePos(loop, "/holes") + 0x28;
+      const b = readFileSync(loop);
+      expect(b.readUInt16LE(at + 6)).toBe(1); // depth 1, one index entry
+      b.writeUInt16LE(2, at + 2);
+      b.copy(b, at + 24, at + 12, at + 24); // a second index entry naming the same leaf
+      b.writeUInt32LE(100, at + 24);
+      writeFileSync(loop, b);
+      const e = failure(() => openExt4(new FileSource(loop)).open("/holes"));
+      expect(e.code).toBe("loop");
+      expect(e.message).toContain("/holes");
+    });
+
+    test("a directory entry naming an inode beyond the inode count; a block map beyond the device", () => {
+      const img = copy("ext4", "inode.img");
+      const root = Number(debugfs(img, "blocks /").trim().split(/\s+/)[0]);
+      const b = readFileSync(img);
+      const at = b.indexOf(Buffer.from("five-thousand"), root * 4096);
+      b.writeUInt32LE(0x7ffffff0, at - 8);
+      writeFileSync(img, b);
+      const fs = openExt4(new FileSource(img));
+      const e = failure(() => fs.stat("/five-thousand"));
+      expect(e.message).toContain("/five-thousand");
+      expect(e.message).toContain("outside");
+      const ext2 = copy("ext2", "map.img");
+      patch(ext2, inodePos(ext2, "/five-thousand") + 0x28, u32(0x7fffffff));
+      expect(failure(() => openExt4(new FileSource(ext2)).open("/five-thousand")).message).toContain("beyond");
+    });
+  });
+});
