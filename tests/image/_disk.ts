@@ -112,7 +112,7 @@ export function copyInto(dst: string, at: number, src: string): void {
 }
 
 /** A raw disk of `sizeMiB` with the sfdisk `script` applied; returns sfdisk's own JSON view. */
-export function partitionDisk(disk: string, sizeMiB: number, script: string): { start: number; size: number; type: string; name?: string }[] {
+export function partitionDisk(disk: string, sizeMiB: number, script: string): { node: string; start: number; size: number; type: string; name?: string }[] {
   runSync(["truncate", "-s", `${sizeMiB}M`, disk]);
   runSync([SFDISK!, "-q", "--no-reread", "--no-tell-kernel", disk], { stdin: new TextEncoder().encode(script) });
   const j = JSON.parse(new TextDecoder().decode(runSync([SFDISK!, "--json", disk]).stdout));
