@@ -288,7 +288,7 @@ class Ext4Tree implements FileTree {
       parseDirBlock(this, node.block.subarray(4), out, inner);
       if (node.inlineMore && node.inlineMore.length > 0) parseDirBlock(this, node.inlineMore, out, inner);
     } else {
-      const data = this.content(node, inner, 256 * 1024 * 1024);
+      const data = this.content(node, inner, 64 * 1024 * 1024);
       const bs = this.sb.blockSize;
       for (let off = 0; off < data.length; off += bs) parseDirBlock(this, data.subarray(off, Math.min(off + bs, data.length)), out, inner);
     }

@@ -59,6 +59,8 @@ export function makeSourceTree(dir: string, opts: { big?: boolean } = {}): strin
   symlinkSync("/etc/os-release", join(dir, "abs-link"));
   symlinkSync("../var/lib/rpm", join(dir, "etc/rpmdir"));
   symlinkSync("../../../../etc", join(dir, "usr/share/escape"));
+  symlinkSync("loop-b", join(dir, "loop-a"));
+  symlinkSync("loop-a", join(dir, "loop-b"));
   runSync(["mkfifo", join(dir, "fifo")]);
   return dir;
 }

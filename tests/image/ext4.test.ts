@@ -98,6 +98,10 @@ describe.skipIf(!MKFS || !DEBUGFS)("ext4 reader", () => {
     expect(fs.stat("/nope")).toBeNull();
     expect(fs.stat("/slow-link/x")).toBeNull();
     expect(failure(() => fs.open("/etc")).message).toContain("/etc");
+    const loop = failure(() => fs.open("/loop-a"));
+    expect(loop.code).toBe("loop");
+    expect(loop.message).toContain("/loop-a");
+    expect(fs.stat("/loop-a")?.target).toBe("loop-b"); // stat does not follow the last component
     // partial reads at odd offsets across holes
     const f = fs.open("/sparse");
     const buf = new Uint8Array(20_000);
