@@ -120,3 +120,31 @@ export function partitionDisk(disk: string, sizeMiB: number, script: string): { 
   const j = JSON.parse(new TextDecoder().decode(runSync([SFDISK!, "--json", disk]).stdout));
   return j.partitiontable.partitions;
 }
+
+/** A ByteSource over bytes in memory (mutation tests change them in place). */
+export class MemSource {
+  constructor(
+    readonly data: Uint8Array,
+    readonly path: string,
+  ) {}
+  get size(): number {
+    return this.data.length;
+  }
+  readAt(dst: Uint8Array, pos: number): number {
+    if (pos >= this.data.length) return 0;
+    const n = Math.min(dst.length, this.data.length - pos);
+    dst.set(this.data.subarray(pos, pos + n));
+    return n;
+  }
+}
+
+/** A small deterministic PRNG for mutation tests. */
+export function prng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 0x1_0000_0000;
+  };
+}

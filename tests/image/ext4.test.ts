@@ -13,7 +13,7 @@ import { ImageError } from "../../src/image/errors.ts";
 import { openExt4 } from "../../src/image/ext4.ts";
 import { readTreeFile, type FileTree } from "../../src/image/tree.ts";
 import { FileSource } from "../../src/rpmdb/source.ts";
-import { DEBUGFS, MKFS, hostFile, makeSourceTree, mkfs, runSync, scratchDir, walkHost } from "./_disk.ts";
+import { DEBUGFS, MKFS, MemSource, hostFile, prng, makeSourceTree, mkfs, runSync, scratchDir, walkHost } from "./_disk.ts";
 
 const VARIANTS: [string, string[]][] = [
   ["ext4", ["-b", "4096"]],
@@ -27,6 +27,8 @@ const VARIANTS: [string, string[]][] = [
   ["csum-no-flex", ["-O", "metadata_csum,^flex_bg"]],
   ["htree", ["-b", "4096"]], // then `e2fsck -fyD`: mke2fs -d writes linear directories, e2fsck -D indexes them
 ];
+const FUZZ = Number(process.env.ALTREPODB_IMAGE_FUZZ ?? 40);
+const FUZZ_SEED = Number(process.env.ALTREPODB_FUZZ_SEED ?? 1);
 const E2FSCK = Bun.which("e2fsck") ?? (Bun.which("/usr/sbin/e2fsck") ? "/usr/sbin/e2fsck" : null);
 
 function debugfs(img: string, cmd: string): string {
@@ -112,6 +114,44 @@ describe.skipIf(!MKFS || !DEBUGFS)("ext4 reader", () => {
     f.close();
     await fs.close();
   });
+
+  test(`${FUZZ} mutated filesystems: every entry read or an ImageError, nothing else (ALTREPODB_IMAGE_FUZZ)`, () => {
+    for (const name of ["ext4", "ext2", "inline-data"]) {
+      const data = new Uint8Array(readFileSync(images.get(name)!));
+      const blockSize = name === "ext4" || name === "inline-data" ? 4096 : 1024;
+      // metadata lives in the first blocks (superblock, descriptors, bitmaps, inode tables) and
+      // in the directory and extent blocks mkfs writes first
+      const area = Math.min(data.length, 800 * blockSize);
+      const rnd = prng(FUZZ_SEED + name.length);
+      const buf = new Uint8Array(65536);
+      for (let i = 0; i < FUZZ; i++) {
+        const saved: [number, number][] = [];
+        for (let k = 0; k < 1 + Math.floor(rnd() * 8); k++) {
+          const at = Math.floor(rnd() * area);
+          saved.push([at, data[at]]);
+          data[at] = rnd() < 0.5 ? data[at] ^ (1 << Math.floor(rnd() * 8)) : Math.floor(rnd() * 256);
+        }
+        try {
+          const fs = openExt4(new MemSource(data, `${name}-${i}`));
+          const visit = (dir: string, depth: number) => {
+            if (depth > 8) return;
+            for (const e of fs.list(dir)) {
+              try {
+                if (e.type === "dir") visit(e.path, depth + 1);
+                else if (e.type === "file") fs.open(e.path).readAt(buf, 0);
+              } catch (err) {
+                if (!(err instanceof ImageError)) throw err;
+              }
+            }
+          };
+          visit("/", 0);
+        } catch (err) {
+          if (!(err instanceof ImageError)) throw new Error(`${name} mutation ${i}: ${(err as Error).stack}`);
+        }
+        for (const [at, v] of saved.reverse()) data[at] = v;
+      }
+    }
+  }, 120_000 + FUZZ * 3000);
 
   describe("bad input: a clear ImageError naming the image and the inner path", () => {
     function copy(name: string, as: string): string {

@@ -16,9 +16,11 @@ import { linuxPartitions, partitionSource } from "../../src/image/partitions.ts"
 import { openQcow2, type Qcow2Source } from "../../src/image/qcow2.ts";
 import { readTreeFile } from "../../src/image/tree.ts";
 import { FileSource } from "../../src/rpmdb/source.ts";
-import { MKFS, QEMU_IMG, SFDISK, copyInto, hostFile, makeSourceTree, mkfs, partitionDisk, runSync, scratchDir } from "./_disk.ts";
+import { MKFS, MemSource, QEMU_IMG, SFDISK, copyInto, prng, hostFile, makeSourceTree, mkfs, partitionDisk, runSync, scratchDir } from "./_disk.ts";
 
 const QEMU_IO = Bun.which("qemu-io");
+const FUZZ = Number(process.env.ALTREPODB_IMAGE_FUZZ ?? 40);
+const FUZZ_SEED = Number(process.env.ALTREPODB_FUZZ_SEED ?? 1);
 
 const VARIANTS: [string, string[]][] = [
   ["v3", []],
@@ -93,6 +95,39 @@ describe.skipIf(!QEMU_IMG || !MKFS || !SFDISK)("QCOW2 reader", () => {
       expect(Buffer.compare(readAll(q), toRaw(p, join(dir, `${name}-io.raw`)))).toBe(0);
     }
   });
+
+  test(`${FUZZ} mutated headers and tables: the disk read or an ImageError, nothing else (ALTREPODB_IMAGE_FUZZ)`, () => {
+    for (const name of ["v3", "deflate", "zstd", "extended-l2"]) {
+      const data = new Uint8Array(readFileSync(join(dir, `${name}.qcow2`)));
+      const dv = new DataView(data.buffer);
+      const cs = 2 ** dv.getUint32(20);
+      const l1 = Number(dv.getBigUint64(40));
+      const l2 = Number(dv.getBigUint64(l1) & 0x00ff_ffff_ffff_fe00n);
+      const areas: [number, number][] = [
+        [0, 112],
+        [l1, 64],
+        [l2, Math.min(cs, 4096)],
+      ];
+      const rnd = prng(FUZZ_SEED + name.length);
+      const buf = new Uint8Array(1 << 20);
+      for (let i = 0; i < FUZZ; i++) {
+        const saved: [number, number][] = [];
+        for (let k = 0; k < 1 + Math.floor(rnd() * 4); k++) {
+          const [from, len] = areas[Math.floor(rnd() * areas.length)];
+          const at = from + Math.floor(rnd() * len);
+          saved.push([at, data[at]]);
+          data[at] = rnd() < 0.5 ? data[at] ^ (1 << Math.floor(rnd() * 8)) : Math.floor(rnd() * 256);
+        }
+        try {
+          const q = openQcow2(new MemSource(data, `${name}-${i}`), { l2CacheBytes: 1 });
+          for (let off = 0; off < Math.min(q.size, 20 << 20); off += buf.length) q.readAt(buf, off);
+        } catch (err) {
+          if (!(err instanceof ImageError)) throw new Error(`${name} mutation ${i}: ${(err as Error).stack}`);
+        }
+        for (const [at, v] of saved.reverse()) data[at] = v;
+      }
+    }
+  }, 120_000 + FUZZ * 3000);
 
   describe("bad input: a clear ImageError naming the image", () => {
     function copy(name: string, as: string): string {
