@@ -87,8 +87,13 @@ export function readMapRuns(fs: BlockDevice, iblock: Uint8Array, nblocks: number
   const per = bs / 4;
   const root = new DataView(iblock.buffer, iblock.byteOffset, 60);
   let logical = 0;
+  let mapped = 0; // data and indirect blocks: a file cannot hold more than the filesystem has
+  const count = () => {
+    if (++mapped > fs.sb.blocksCount) fs.fail("corrupt", `the block map names more blocks than the filesystem's ${fs.sb.blocksCount}`, inner);
+  };
   const data = (pblk: number) => {
     if (pblk !== 0) {
+      count();
       checkBlock(fs, pblk, 1, `data block ${logical}`, inner);
       push(out, logical, pblk, 1);
     }
@@ -101,6 +106,7 @@ export function readMapRuns(fs: BlockDevice, iblock: Uint8Array, nblocks: number
       logical += span;
       return;
     }
+    count();
     checkBlock(fs, pblk, 1, "an indirect block", inner);
     const b = fs.dev(pblk * bs, bs, `indirect block ${pblk}`, inner);
     const dv = new DataView(b.buffer);

@@ -113,6 +113,7 @@ class Ext4Tree implements FileTree {
   readonly sb: Super;
   private readonly inodeTables: number[] = [];
   private readonly dirCache = new Map<number, DirEnt[]>();
+  private cachedEntries = 0;
   private closed = false;
 
   constructor(
@@ -292,8 +293,14 @@ class Ext4Tree implements FileTree {
       const bs = this.sb.blockSize;
       for (let off = 0; off < data.length; off += bs) parseDirBlock(this, data.subarray(off, Math.min(off + bs, data.length)), out, inner);
     }
-    if (this.dirCache.size >= 512) this.dirCache.delete(this.dirCache.keys().next().value!);
+    // bounded: at most 512 directories and 200,000 entries kept
+    while (this.dirCache.size > 0 && (this.dirCache.size >= 512 || this.cachedEntries + out.length > 200_000)) {
+      const [k, v] = this.dirCache.entries().next().value!;
+      this.dirCache.delete(k);
+      this.cachedEntries -= v.length;
+    }
     this.dirCache.set(node.ino, out);
+    this.cachedEntries += out.length;
     return out;
   }
 
@@ -391,6 +398,7 @@ class Ext4Tree implements FileTree {
   async close(): Promise<void> {
     this.closed = true;
     this.dirCache.clear();
+    this.cachedEntries = 0;
   }
 }
 
