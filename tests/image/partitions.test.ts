@@ -12,7 +12,7 @@ import { linuxPartitions, partitionSource, readPartitions } from "../../src/imag
 import { openExt4 } from "../../src/image/ext4.ts";
 import { readTreeFile } from "../../src/image/tree.ts";
 import { FileSource } from "../../src/rpmdb/source.ts";
-import { MKFS, SFDISK, copyInto, mkfs, partitionDisk, scratchDir } from "./_disk.ts";
+import { MKFS, MemSource, SFDISK, copyInto, prng, mkfs, partitionDisk, scratchDir } from "./_disk.ts";
 
 const GPT_SCRIPT = 'label: gpt\nstart=2048, size=4096, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, name="EFI System"\nsize=8192, type=L, name="root"\n size=2048, type=0657FD6D-A4AB-43C4-84E5-0933C84B4F4F, name="swap"\n';
 const MBR_SCRIPT = "label: dos\nstart=2048, size=4096, type=83, bootable\nsize=20480, type=5\nsize=2048, type=c\nsize=4096, type=83\nsize=2048, type=82\nsize=8192, type=83\n";
@@ -26,6 +26,8 @@ function failure(fn: () => unknown): ImageError {
   }
   throw new Error("no error");
 }
+
+const FUZZ_SEED = Number(process.env.ALTREPODB_FUZZ_SEED ?? 1);
 
 function crc32(b: Uint8Array): number {
   return Bun.hash.crc32(b) >>> 0;
@@ -101,6 +103,38 @@ describe.skipIf(!SFDISK || !MKFS)("partition tables", () => {
     const e = failure(() => readPartitions(new FileSource(p)));
     expect(e.message).toContain("badcrc.img");
     expect(e.message).toContain("CRC");
+  });
+
+  test("mutated MBR, GPT headers and entries: partitions or an ImageError, nothing else", () => {
+    for (const [name, disk] of [
+      ["gpt", gpt],
+      ["mbr", mbr],
+    ] as const) {
+      const data = new Uint8Array(readFileSync(disk));
+      const areas: [number, number][] = [
+        [0, 1024 + 128 * 128],
+        [data.length - 33 * 512, 33 * 512],
+      ];
+      // the extended boot records of the MBR disk
+      if (name === "mbr") for (const p of mbrWant) areas.push([(p.start - 2048 + (p.type === "5" ? 2048 : 0)) * 512, 512]);
+      const rnd = prng(FUZZ_SEED);
+      for (let i = 0; i < 300; i++) {
+        const saved: [number, number][] = [];
+        for (let k = 0; k < 1 + Math.floor(rnd() * 4); k++) {
+          const [from, len] = areas[Math.floor(rnd() * areas.length)];
+          const at = Math.max(0, from) + Math.floor(rnd() * len);
+          if (at >= data.length) continue;
+          saved.push([at, data[at]]);
+          data[at] = rnd() < 0.5 ? data[at] ^ (1 << Math.floor(rnd() * 8)) : Math.floor(rnd() * 256);
+        }
+        try {
+          readPartitions(new MemSource(data, `${name}-${i}`));
+        } catch (err) {
+          if (!(err instanceof ImageError)) throw new Error(`${name} mutation ${i}: ${(err as Error).stack}`);
+        }
+        for (const [at, v] of saved.reverse()) data[at] = v;
+      }
+    }
   });
 
   test("a truncated disk names the partition that runs off its end", () => {
