@@ -1,7 +1,7 @@
 /**
  * The ext2/3/4 reader against the directory `mkfs.ext4 -d` was given (entry by entry, byte by
- * byte) in the layouts mkfs makes: ext4 with 4 KiB blocks, ext2 and ext3 (block maps with
- * indirect blocks), extents off, 128-byte inodes, 1 KiB and 64 KiB blocks, inline data,
+ * byte) in the layouts mkfs makes: ext4 with 4 KiB blocks, ext2 (block maps with indirect
+ * blocks), extents off, meta_bg descriptors, 128-byte inodes, 1 KiB and 64 KiB blocks, inline data,
  * metadata_csum without flex_bg, htree directories (e2fsck -D). debugfs is the oracle for what the fixtures contain (extent depths, inode
  * positions used to corrupt images) and for the one case where mke2fs itself stores a size other
  * than the source's.
@@ -18,7 +18,7 @@ import { DEBUGFS, MKFS, MemSource, hostFile, prng, makeSourceTree, mkfs, runSync
 const VARIANTS: [string, string[]][] = [
   ["ext4", ["-b", "4096"]],
   ["ext2", ["-t", "ext2"]],
-  ["ext3", ["-t", "ext3"]],
+  ["meta-bg", ["-b", "1024", "-g", "1024", "-O", "meta_bg,^resize_inode"]], // 32 groups: two descriptor blocks, the second in group 16
   ["no-extents", ["-O", "^extent,^64bit"]],
   ["inode-128", ["-I", "128"]],
   ["block-1k", ["-b", "1024"]],
@@ -88,6 +88,8 @@ describe.skipIf(!MKFS || !DEBUGFS)("ext4 reader", () => {
     expect(depth(images.get("block-1k")!)).toBe(2);
     expect(debugfs(images.get("ext2")!, "stat /holes")).toContain("(DIND)");
     if (E2FSCK) expect(debugfs(images.get("htree")!, "htree /usr/share/many")).toContain("Root node dump");
+    expect(debugfs(images.get("meta-bg")!, "stats")).toMatch(/features:.*meta_bg/);
+    expect(debugfs(images.get("meta-bg")!, "stats")).toMatch(/Block count:\s+32768/);
   });
 
   test("symlinks resolve inside the tree: relative, absolute, through directories, '..' stops at the root", async () => {
