@@ -5,7 +5,10 @@
  * same run: `cat` of the raw disk (the floor: the bytes read once), `debugfs rdump` of the raw
  * disk's partition, and `qemu-img convert -O raw` + `debugfs rdump` for the QCOW2; plus peak RSS.
  *
- *   bun bench/image-disk.ts [--mib 200] [--runs 2] [--compressed]
+ *   bun bench/image-disk.ts [--mib 200] [--runs 2] [--compressed] [--xz]
+ *
+ * With --xz the raw disk is also compressed (`xz -0 -T2`, not timed) and opened as an `.img.xz`
+ * (decompressed once into an unlinked sparse temp file), against `xz -dc` to /dev/null.
  *
  * The fixture (generated, not committed, in .tmp/bench-image-disk): ~--mib MiB of files (sizes
  * 1 KiB–4 MiB, pseudo-random content, about a thousand per 200 MiB) put into a partition with
@@ -20,6 +23,7 @@ import { openExt4 } from "../src/image/ext4.ts";
 import { linuxPartitions, partitionSource } from "../src/image/partitions.ts";
 import { openQcow2 } from "../src/image/qcow2.ts";
 import type { FileTree } from "../src/image/tree.ts";
+import { openXzFile } from "../src/image/xz-file.ts";
 import { FileSource } from "../src/rpmdb/source.ts";
 
 const { values } = parseArgs({
@@ -27,6 +31,7 @@ const { values } = parseArgs({
     mib: { type: "string", default: "200" },
     runs: { type: "string", default: "2" },
     compressed: { type: "boolean", default: false },
+    xz: { type: "boolean", default: false },
     read: { type: "string" }, // child mode: raw|qcow2
     file: { type: "string" },
   },
@@ -34,7 +39,7 @@ const { values } = parseArgs({
 
 /** Child mode: read every regular file of the first ext partition, 1 MiB at a time. */
 if (values.read) {
-  const base = new FileSource(values.file!);
+  const base = values.read === "xz" ? (await openXzFile(values.file!)).source : new FileSource(values.file!);
   const disk = values.read === "qcow2" ? openQcow2(base) : base;
   const part = linuxPartitions(disk)[0];
   const fs = openExt4(partitionSource(disk, part));
@@ -155,6 +160,11 @@ const results: [string, Timed][] = [
   ],
   ["ours: qcow2 → partitions → ext4, every file", best(() => timed([process.execPath, self, "--read", "qcow2", "--file", qcow]))],
 ];
+if (values.xz) {
+  run(["xz", "-k", "-0", "-T2", raw]);
+  results.push(["xz -dc disk.raw.xz", best(() => timed(["xz", "-dc", `${raw}.xz`]))]);
+  results.push(["ours: .img.xz → temp → ext4, every file", best(() => timed([process.execPath, self, "--read", "xz", "--file", `${raw}.xz`]))]);
+}
 rmSync(out, { recursive: true, force: true });
 rmSync(rawBack, { force: true });
 
@@ -163,5 +173,5 @@ console.log(`ext4 with ${i} files, ${(total / 1048576).toFixed(0)} MiB, in a ${f
 for (const [name, t] of results)
   console.log(`${name.padEnd(46)} ${t.seconds.toFixed(2).padStart(7)} s  cpu ${t.cpu.toFixed(2).padStart(6)} s  ×cat ${(t.seconds / floor).toFixed(2).padStart(6)}  peak RSS ${t.rssMb.toFixed(0)} MB`);
 const ratio = (a: number, b: number) => (results[a][1].seconds / results[b][1].seconds).toFixed(2);
-console.log(`ours / debugfs rdump (raw): ${ratio(2, 1)}   ours / qemu-img convert + rdump (qcow2): ${ratio(4, 3)}`);
+console.log(`ours / debugfs rdump (raw): ${ratio(2, 1)}   ours / qemu-img convert + rdump (qcow2): ${ratio(4, 3)}${values.xz ? `   ours / xz -dc (.img.xz): ${ratio(6, 5)}` : ""}`);
 rmSync(work, { recursive: true, force: true });

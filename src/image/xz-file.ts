@@ -71,11 +71,11 @@ class FdSource implements ByteSource {
   }
 }
 
+const ZERO = Buffer.alloc(BLOCK);
+
+/** Whether a block (≤ 64 KiB) is all zeros: a native memcmp against a zero block. */
 function allZero(b: Uint8Array): boolean {
-  const w = new BigUint64Array(b.buffer, b.byteOffset, b.length >> 3);
-  for (let i = 0; i < w.length; i++) if (w[i] !== 0n) return false;
-  for (let i = w.length << 3; i < b.length; i++) if (b[i] !== 0) return false;
-  return true;
+  return Buffer.compare(b, ZERO.subarray(0, b.length)) === 0;
 }
 
 /** Open a (possibly) compressed raw disk image. */
