@@ -57,6 +57,7 @@ const FL_INLINE_DATA = 0x10000000;
 const ROOT_INO = 2;
 const MAX_SYMLINKS = 40;
 const S_IFMT = 0o170000;
+const UTF8 = new TextDecoder();
 
 export interface Super {
   blockSize: number;
@@ -130,7 +131,7 @@ class Ext4Tree implements FileTree {
 
   /** Exactly n bytes at pos of the device. */
   dev(pos: number, n: number, what: string, inner = ""): Uint8Array {
-    const b = new Uint8Array(n);
+    const b = new Uint8Array(new ArrayBuffer(n)); // with its ArrayBuffer: DataViews over it cost nothing more
     const got = this.src.readAt(b, pos);
     if (got !== n) this.fail("truncated", `the filesystem ends inside ${what} (byte ${pos}, ${n} bytes wanted, ${got} there)`, inner);
     return b;
@@ -252,7 +253,7 @@ class Ext4Tree implements FileTree {
       const valueOffs = dv.getUint16(p + 2, true);
       const valueInum = dv.getUint32(p + 4, true);
       const valueSize = dv.getUint32(p + 8, true);
-      const name = new TextDecoder().decode(b.subarray(p + 16, p + 16 + nameLen));
+      const name = UTF8.decode(b.subarray(p + 16, p + 16 + nameLen));
       if (nameIndex === 7 && name === "data") {
         if (valueInum !== 0) this.fail("unsupported", "inline data stored in an extended-attribute inode", inner);
         if (base + valueOffs + valueSize > b.length) this.fail("corrupt", "the inline data attribute runs outside the inode", inner);
@@ -316,7 +317,7 @@ class Ext4Tree implements FileTree {
     if (node.flags & FL_INLINE_DATA) bytes = inlineBytes(node);
     else if (node.size < 60 && node.dataBlocks512 === 0 && !(node.flags & FL_EXTENTS)) bytes = node.block.subarray(0, node.size);
     else bytes = this.content(node, inner, 65536);
-    return new TextDecoder().decode(bytes);
+    return UTF8.decode(bytes);
   }
 
   /** Resolve a path to its inode; `follow` follows a symlink in the last component too. */
@@ -434,7 +435,7 @@ function parseDirBlock(fs: Ext4Tree, b: Uint8Array, out: DirEnt[], inner: string
     const nameLen = fileType ? b[p + 6] : dv.getUint16(p + 6, true);
     if (rec < 8 || rec % 4 !== 0 || p + rec > b.length || 8 + nameLen > rec)
       fs.fail("corrupt", `directory entry at byte ${p} of a block has length ${rec} (name ${nameLen} bytes): outside its block`, inner);
-    if (ino !== 0 && nameLen > 0) out.push({ ino, name: new TextDecoder().decode(b.subarray(p + 8, p + 8 + nameLen)) });
+    if (ino !== 0 && nameLen > 0) out.push({ ino, name: UTF8.decode(b.subarray(p + 8, p + 8 + nameLen)) });
     p += rec;
   }
 }

@@ -125,7 +125,7 @@ describe.skipIf(!MKFS || !DEBUGFS)("ext4 reader", () => {
       // in the directory and extent blocks mkfs writes first
       const area = Math.min(data.length, 800 * blockSize);
       const rnd = prng(FUZZ_SEED + name.length);
-      const buf = new Uint8Array(65536);
+      const buf = new Uint8Array(4096);
       for (let i = 0; i < FUZZ; i++) {
         const saved: [number, number][] = [];
         for (let k = 0; k < 1 + Math.floor(rnd() * 8); k++) {
