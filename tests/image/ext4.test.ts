@@ -7,7 +7,7 @@
  * than the source's.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ImageError } from "../../src/image/errors.ts";
 import { openExt4 } from "../../src/image/ext4.ts";
@@ -156,21 +156,19 @@ describe.skipIf(!MKFS || !DEBUGFS)("ext4 reader", () => {
   }, 120_000 + FUZZ * 3000);
 
   describe("bad input: a clear ImageError naming the image and the inner path", () => {
-    function copy(name: string, as: string): string {
-      const p = join(dir, as);
-      copyFileSync(images.get(name)!, p);
-      return p;
+    /** An in-memory copy of a fixture, named for messages (positions are taken from the original with debugfs). */
+    const originals = new Map<string, Uint8Array>();
+    function copy(name: string, as: string): MemSource {
+      if (!originals.has(name)) originals.set(name, new Uint8Array(readFileSync(images.get(name)!)));
+      return new MemSource(originals.get(name)!.slice(), as);
     }
-    /** Byte position of an inode on the image, as debugfs reports it. */
     function inodePos(img: string, path: string): number {
       const blockSize = Number(/Block size:\s+(\d+)/.exec(debugfs(img, "stats"))![1]);
       const m = /located at block (\d+), offset 0x([0-9a-f]+)/.exec(debugfs(img, `imap ${path}`))!;
       return Number(m[1]) * blockSize + parseInt(m[2], 16);
     }
-    function patch(img: string, pos: number, bytes: number[]): void {
-      const b = readFileSync(img);
-      b.set(bytes, pos);
-      writeFileSync(img, b);
+    function patch(img: MemSource, pos: number, bytes: number[]): void {
+      img.data.set(bytes, pos);
     }
     const u32 = (v: number) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24];
 
@@ -178,17 +176,16 @@ describe.skipIf(!MKFS || !DEBUGFS)("ext4 reader", () => {
       const junk = join(dir, "junk.img");
       writeFileSync(junk, new Uint8Array(64 * 1024));
       expect(failure(() => openExt4(new FileSource(junk))).code).toBe("format");
-      const cut = copy("ext4", "cut.img");
-      truncateSync(cut, 16 * 1024 * 1024);
-      const e = failure(() => openExt4(new FileSource(cut)));
+      const whole = copy("ext4", "cut.img");
+      const e = failure(() => openExt4(new MemSource(whole.data.subarray(0, 16 * 1024 * 1024), "cut.img")));
       expect(e.code).toBe("truncated");
       expect(e.message).toContain("cut.img");
     });
 
     test("an extent pointing beyond the device", () => {
       const img = copy("ext4", "beyond.img");
-      patch(img, inodePos(img, "/five-thousand") + 0x28 + 12 + 8, u32(0xfffff000));
-      const fs = openExt4(new FileSource(img));
+      patch(img, inodePos(images.get("ext4")!, "/five-thousand") + 0x28 + 12 + 8, u32(0xfffff000));
+      const fs = openExt4(img);
       const e = failure(() => fs.open("/five-thousand"));
       expect(e.message).toContain("/five-thousand");
       expect(e.message).toContain("beyond");
@@ -197,35 +194,33 @@ describe.skipIf(!MKFS || !DEBUGFS)("ext4 reader", () => {
 
     test("an extent tree deeper than 5, and one that comes back to a block", () => {
       const img = copy("ext4", "deep.img");
-      patch(img, inodePos(img, "/five-thousand") + 0x28 + 6, [7, 0]);
-      expect(failure(() => openExt4(new FileSource(img)).open("/five-thousand")).message).toContain("depth 7");
+      patch(img, inodePos(images.get("ext4")!, "/five-thousand") + 0x28 + 6, [7, 0]);
+      expect(failure(() => openExt4(img).open("/five-thousand")).message).toContain("depth 7");
       const loop = copy("ext4", "loop.img");
-      const at = inodePos(loop, "/holes") + 0x28;
-      const b = readFileSync(loop);
+      const at = inodePos(images.get("ext4")!, "/holes") + 0x28;
+      const b = Buffer.from(loop.data.buffer, loop.data.byteOffset, loop.data.length);
       expect(b.readUInt16LE(at + 6)).toBe(1); // depth 1, one index entry
       b.writeUInt16LE(2, at + 2);
       b.copy(b, at + 24, at + 12, at + 24); // a second index entry naming the same leaf
       b.writeUInt32LE(100, at + 24);
-      writeFileSync(loop, b);
-      const e = failure(() => openExt4(new FileSource(loop)).open("/holes"));
+      const e = failure(() => openExt4(loop).open("/holes"));
       expect(e.code).toBe("loop");
       expect(e.message).toContain("/holes");
     });
 
     test("a directory entry naming an inode beyond the inode count; a block map beyond the device", () => {
       const img = copy("ext4", "inode.img");
-      const root = Number(debugfs(img, "blocks /").trim().split(/\s+/)[0]);
-      const b = readFileSync(img);
+      const root = Number(debugfs(images.get("ext4")!, "blocks /").trim().split(/\s+/)[0]);
+      const b = Buffer.from(img.data.buffer, img.data.byteOffset, img.data.length);
       const at = b.indexOf(Buffer.from("five-thousand"), root * 4096);
       b.writeUInt32LE(0x7ffffff0, at - 8);
-      writeFileSync(img, b);
-      const fs = openExt4(new FileSource(img));
+      const fs = openExt4(img);
       const e = failure(() => fs.stat("/five-thousand"));
       expect(e.message).toContain("/five-thousand");
       expect(e.message).toContain("outside");
       const ext2 = copy("ext2", "map.img");
-      patch(ext2, inodePos(ext2, "/five-thousand") + 0x28, u32(0x7fffffff));
-      expect(failure(() => openExt4(new FileSource(ext2)).open("/five-thousand")).message).toContain("beyond");
+      patch(ext2, inodePos(images.get("ext2")!, "/five-thousand") + 0x28, u32(0x7fffffff));
+      expect(failure(() => openExt4(ext2).open("/five-thousand")).message).toContain("beyond");
     });
   });
 });
