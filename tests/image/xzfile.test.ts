@@ -2,10 +2,10 @@
  * Compressed raw disks (`.img.xz`, `.img.gz`, `.img.zst`) made with the real xz, gzip and zstd
  * from a GPT + ext4 disk: decompressed once into an unlinked sparse temp file, compared byte for
  * byte with the raw disk; holes stay holes; nothing is ever left in the temp dir, also when xz
- * fails midway or the process gets SIGTERM while decompressing.
+ * fails midway or the process gets SIGTERM while decompressing (and xz is not left running).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync, appendFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync, mkdirSync, appendFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ImageError } from "../../src/image/errors.ts";
 import { openExt4 } from "../../src/image/ext4.ts";
@@ -99,13 +99,13 @@ describe.skipIf(!TOOLS || !MKFS || !SFDISK)("compressed raw disks", () => {
   });
 
   test("SIGTERM while decompressing leaves nothing in the temp dir", async () => {
-    // 16 concatenated xz streams of 16 MiB of zeros: 256 MiB to decompress
+    // 64 concatenated xz streams of 16 MiB of zeros: 1 GiB to decompress, seconds of xz
     const zeros = join(dir, "zeros");
     writeFileSync(zeros, new Uint8Array(16 << 20));
     runSync(["xz", "-0", "-T1", zeros]);
     const one = readFileSync(`${zeros}.xz`);
     const big = join(dir, "big.img.xz");
-    for (let i = 0; i < 16; i++) appendFileSync(big, one);
+    for (let i = 0; i < 64; i++) appendFileSync(big, one);
     const script = join(dir, "child.ts");
     writeFileSync(
       script,
@@ -118,7 +118,18 @@ describe.skipIf(!TOOLS || !MKFS || !SFDISK)("compressed raw disks", () => {
     expect(new TextDecoder().decode(first.value)).toContain("go");
     await Bun.sleep(150);
     child.kill("SIGTERM");
-    await child.exited;
+    expect(await child.exited).not.toBe(0);
     expect(readdirSync(tmp)).toEqual([]);
+    // and no xz is left reading the file (it writes a file, so no broken pipe would stop it)
+    const readers = () =>
+      readdirSync("/proc").filter((p) => {
+        try {
+          return /^\d+$/.test(p) && readlinkSync(`/proc/${p}/fd/0`) === big;
+        } catch {
+          return false;
+        }
+      });
+    for (let i = 0; i < 5 && readers().length > 0; i++) await Bun.sleep(100);
+    expect(readers()).toEqual([]);
   }, 60_000);
 });
