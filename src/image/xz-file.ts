@@ -1,12 +1,12 @@
 /**
- * Raw disk images shipped compressed (`.img.xz`, `.img.gz`, `.img.zst`, also bzip2): the disk as
+ * Raw disk images shipped compressed (`.img.xz`, `.img.gz`, `.img.zst`, also bzip2 and legacy lzma): the disk as
  * a random-access ByteSource.
  *
  * The compressed file is decompressed once into a sparse temp file under the system temp dir. xz:
  * a spawned `xz -dc` (argument array, timeout, its stderr in the error) reads the file on its
  * stdin and writes the temp file as its stdout, leaving zero runs as holes itself (no byte passes
  * through this process: a pipe into Bun costs twice xz's own CPU). gzip, zstd (built-in
- * decompressors) and bzip2 (spawned) stream through src/rpm/decompress.ts, and all-zero 64 KiB
+ * decompressors), bzip2 and lzma (spawned) stream through src/rpm/decompress.ts; all-zero 64 KiB
  * blocks are not written, so a mostly empty disk stays small. The temp file
  * is unlinked as soon as it is created, before any data is written, so it is held only by our
  * file descriptor: nothing is left behind on close, on an error, on SIGTERM or SIGINT, or even if
@@ -90,7 +90,7 @@ export async function openXzFile(path: string, opts: XzFileOptions = {}): Promis
     throw new ImageError("io", (e as Error).message.replace(`${path}: `, ""), path);
   }
   const kind = detectCompression(head);
-  if (kind === undefined || kind === "none" || kind === "lzma") {
+  if (kind === undefined || kind === "none") {
     const src = new FileSource(path);
     return { source: src, compression: "none", allocated: () => 0, close: () => src.close() };
   }
