@@ -1,15 +1,14 @@
 /**
- * Raw disk images shipped compressed (`.img.xz`, `.img.gz`, `.img.zst`, also bzip2 and legacy lzma): the disk as
- * a random-access ByteSource.
+ * Raw disk images shipped compressed (`.img.xz`, `.img.gz`, `.img.zst`, also bzip2 and legacy
+ * lzma): the disk as a random-access ByteSource.
  *
  * The compressed file is decompressed once into a sparse temp file under the system temp dir. xz:
  * a spawned `xz -dc` (argument array, timeout, its stderr in the error) reads the file on its
  * stdin and writes the temp file as its stdout, leaving zero runs as holes itself (no byte passes
  * through this process: a pipe into Bun costs twice xz's own CPU). gzip, zstd (built-in
  * decompressors), bzip2 and lzma (spawned) stream through src/rpm/decompress.ts; all-zero 64 KiB
- * blocks are not written, so a mostly empty disk stays small. The temp file
- * is unlinked as soon as it is created, before any data is written, so it is held only by our
- * file descriptor: nothing is left behind on close, on an error, on SIGTERM or SIGINT, or even if
+ * blocks are not written, so a mostly empty disk stays small. The temp file is unlinked as soon
+ * as it is created, before any data is written, so it is held only by our file descriptor: nothing is left behind on close, on an error, on SIGTERM or SIGINT, or even if
  * the process is killed. Memory stays at one 1 MiB buffer whatever the image size.
  *
  * Not done: random access per xz block without a temp file (possible when the xz index lists
