@@ -8,8 +8,9 @@
  * through this process: a pipe into Bun costs twice xz's own CPU). gzip, zstd (built-in
  * decompressors), bzip2 and lzma (spawned) stream through src/rpm/decompress.ts; all-zero 64 KiB
  * blocks are not written, so a mostly empty disk stays small. The temp file is unlinked as soon
- * as it is created, before any data is written, so it is held only by our file descriptor: nothing is left behind on close, on an error, on SIGTERM or SIGINT, or even if
- * the process is killed. Memory stays at one 1 MiB buffer whatever the image size.
+ * as it is created, before any data is written, so it is held only by our file descriptor:
+ * nothing is left behind on close, on an error, on SIGTERM or SIGINT (xz is killed then), or even
+ * if the process is killed. Memory stays at one 1 MiB buffer whatever the image size.
  *
  * Not done: random access per xz block without a temp file (possible when the xz index lists
  * several blocks, as `xz -T0` writes them; a single-block file, the common case, must be read
