@@ -121,7 +121,9 @@ function zstdStream(raw: ReadStream, path: string): Decompressed {
       while (true) {
         const out = new Uint8Array(outSize);
         const [ret, produced, consumed] = dctx.decompressStream(out, input);
-        pending = ret;
+        // a call with nothing to consume and nothing produced after a finished frame answers the
+        // next frame's header size, not "inside a frame": keep the last real answer
+        if (produced > 0 || consumed > 0) pending = ret;
         input = input.subarray(consumed);
         if (produced > 0) yield out.subarray(0, produced);
         if (input.length === 0 && produced < outSize) break;
