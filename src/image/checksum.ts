@@ -9,6 +9,7 @@ import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { open } from "node:fs/promises";
 import { ImageError } from "./errors.ts";
+import { which } from "./cleanup.ts";
 
 export interface Checksums {
   md5: string;
@@ -21,11 +22,11 @@ const CHUNK = 4 * 1024 * 1024;
 
 /** Whether gost12sum is installed (tests skip saying why when not). */
 export function hasGost12sum(): boolean {
-  return Bun.which("gost12sum") !== null;
+  return which("gost12sum") !== null;
 }
 
 export async function imageChecksums(path: string, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<Checksums> {
-  const tool = Bun.which("gost12sum");
+  const tool = which("gost12sum");
   if (!tool) throw new ImageError("tool", "gost12sum is not installed (not found on PATH; Debian package gostsum)", path);
   const md5 = createHash("md5");
   const sha256 = createHash("sha256");

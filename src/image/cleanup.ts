@@ -63,7 +63,12 @@ export function lazyUnmount(dir: string): void {
 }
 
 export function fusermount(): string | null {
-  return Bun.which("fusermount3") ?? Bun.which("fusermount");
+  return which("fusermount3") ?? which("fusermount");
+}
+
+/** A tool's path on the current PATH (read at each call, so a changed PATH counts), or null. */
+export function which(tool: string): string | null {
+  return Bun.which(tool, { PATH: process.env.PATH ?? "" });
 }
 
 /** Number of undo steps still registered (tests check that nothing is left). */

@@ -11,7 +11,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, rmdirSync } from "node:fs";
 import { DirTree } from "./dir.ts";
 import { ImageError } from "./errors.ts";
-import { fusermount, lazyUnmount, onCleanup, tempDir } from "./cleanup.ts";
+import { fusermount, lazyUnmount, onCleanup, tempDir, which } from "./cleanup.ts";
 
 export interface MountOptions {
   /** How long the tool may take to mount (default 30 s). */
@@ -24,7 +24,7 @@ const PACKAGE_OF: Record<string, string> = { fuseiso: "fuseiso", squashfuse: "sq
 
 /** The tool's path on PATH, or an ImageError naming the Debian package that has it. */
 export function requireTool(tool: string, about: string): string {
-  const p = Bun.which(tool);
+  const p = which(tool);
   if (!p) throw new ImageError("tool", `${tool} is not installed (not found on PATH; Debian package ${PACKAGE_OF[tool] ?? tool})`, about);
   return p;
 }

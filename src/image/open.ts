@@ -16,7 +16,7 @@ import { closeSync, openSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { DB_FILES } from "../rpmdb/index.ts";
 import { FileSource } from "../rpmdb/source.ts";
-import { tempDir } from "./cleanup.ts";
+import { tempDir, which } from "./cleanup.ts";
 import type { DirTree } from "./dir.ts";
 import { ImageError, isImageError } from "./errors.ts";
 import { openExt4 } from "./ext4.ts";
@@ -135,7 +135,7 @@ export async function openRoot(path: string, type: Exclude<ImageType, "iso">, op
   try {
     return { tree: await userspaceDisk(path, type), openedWith: "userspace" };
   } catch (e) {
-    if (how === "auto" && unsupported(e) && Bun.which("guestmount")) {
+    if (how === "auto" && unsupported(e) && which("guestmount")) {
       opts.note?.(`${(e as Error).message}; mounting with guestmount instead`);
       return { tree: await guestfsDisk(path, opts), openedWith: "guestfs" };
     }
@@ -217,7 +217,7 @@ async function guestfsDisk(path: string, opts: OpenOptions): Promise<DirTree> {
   // guestmount reads raw disks only: a compressed one is unpacked to a private file first
   const tmp = tempDir("disk");
   try {
-    if (!Bun.which("guestmount")) await mountGuestfs(path, opts.mount); // throws the missing-tool error
+    if (!which("guestmount")) await mountGuestfs(path, opts.mount); // throws the missing-tool error
     const file = join(tmp.dir, "disk.img");
     const fd = openSync(file, "w", 0o600);
     try {
@@ -258,7 +258,7 @@ export async function openIso(path: string, opts: OpenOptions = {}): Promise<Iso
   try {
     return userspaceIso(path);
   } catch (e) {
-    if (how === "auto" && unsupported(e) && Bun.which("fuseiso") && Bun.which("squashfuse")) {
+    if (how === "auto" && unsupported(e) && which("fuseiso") && which("squashfuse")) {
       opts.note?.(`${(e as Error).message}; mounting with fuseiso and squashfuse instead`);
       return fuseIso(path, opts);
     }
@@ -319,7 +319,7 @@ async function fuseIso(path: string, opts: OpenOptions): Promise<IsoImage> {
       return t;
     },
     volumeText() {
-      const tool = Bun.which("isoinfo");
+      const tool = which("isoinfo");
       if (!tool) return "";
       const r = Bun.spawnSync([tool, "-d", "-i", path], { stdout: "pipe", stderr: "pipe", timeout: 30_000 });
       return r.exitCode === 0 ? r.stdout.toString() : "";

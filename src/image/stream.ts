@@ -9,6 +9,7 @@ import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { ImageError } from "./errors.ts";
 import type { ByteSource } from "./tree.ts";
+import { which } from "./cleanup.ts";
 
 export type Compression = "none" | "gzip" | "xz" | "zstd" | "bzip2";
 
@@ -64,7 +65,7 @@ export async function* decompress(input: AsyncIterable<Uint8Array>, kind: Compre
     return;
   }
   const tool = TOOL[kind];
-  if (!Bun.which(tool)) throw new ImageError("tool", `${tool} is not installed (not found on PATH), needed to decompress`, name);
+  if (!which(tool)) throw new ImageError("tool", `${tool} is not installed (not found on PATH), needed to decompress`, name);
   const child = spawn(tool, ["-dc"], { stdio: ["pipe", "pipe", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (d) => (stderr += String(d)));
