@@ -18,6 +18,8 @@ export interface MountOptions {
   timeoutMs?: number;
   /** Extra environment for the tool. */
   env?: Record<string, string>;
+  /** Stops waiting for the tool (it is killed and nothing stays mounted). */
+  signal?: AbortSignal;
 }
 
 const PACKAGE_OF: Record<string, string> = { fuseiso: "fuseiso", squashfuse: "squashfuse", guestmount: "libguestfs-tools", fusermount: "fuse3" };
@@ -49,14 +51,19 @@ async function runMount(tool: string, argv: string[], image: string, dir: string
     timedOut = true;
     proc.kill("SIGKILL");
   }, timeoutMs);
+  const stop = () => proc.kill("SIGKILL");
+  opts.signal?.addEventListener("abort", stop, { once: true });
+  if (opts.signal?.aborted) stop();
   // the daemonised FUSE process keeps no pipe open: these end when the tool's parent exits
   const errText = new Response(proc.stderr).text();
   void new Response(proc.stdout).text().catch(() => "");
   const code = await proc.exited;
   clearTimeout(timer);
+  opts.signal?.removeEventListener("abort", stop);
   // a child of the tool may still hold the pipe: its stderr is what arrived within a second
   const stderr = await Promise.race([errText.catch(() => ""), Bun.sleep(1000).then(() => "")]);
   const said = stderr.trim() ? `: ${stderr.trim().split("\n").slice(-5).join(" | ")}` : " (nothing on stderr)";
+  if (opts.signal?.aborted) throw new ImageError("tool", `${tool} stopped: the load was asked to stop`, image);
   if (timedOut) throw new ImageError("tool", `${tool} did not finish mounting within ${timeoutMs / 1000} s (killed)${said}`, image);
   if (code !== 0) throw new ImageError("tool", `${tool} failed with exit code ${code}${said}`, image);
   if (!isMounted(dir)) throw new ImageError("tool", `${tool} exited 0 but ${dir} is not mounted${said}`, image);

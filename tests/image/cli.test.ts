@@ -9,7 +9,9 @@ import { parseImageType } from "../../src/image/open";
 import type { ImageFixtures } from "../fixtures/image";
 import { makeSnapshot } from "../fixtures/snapshot";
 import { scratchDir } from "../fixtures/_util";
-import { cli, newConfig, query } from "../helpers/cli";
+import { chmodSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { CLI, cli, newConfig, query } from "../helpers/cli";
 import { librpmList } from "../rpmdb/_fixtures";
 import { FUSE_OK, imageFixtures, whyNoImages } from "./_setup";
 
@@ -88,4 +90,27 @@ describe.skipIf(!!why)(`image load from the command line${why ? ` (skipped: ${wh
     expect(r.stderr).toContain(`${join(f.dir, "expected.tsv")}: not an image`);
     expect(r.stderr).not.toContain("    at ");
   });
+
+  test.skipIf(!FUSE_OK)("SIGTERM while a layer's mount hangs: exit 130, the ISO unmounted, no temp dir left", async () => {
+    const bin = scratchDir("img-sigterm");
+    writeFileSync(join(bin, "squashfuse"), "#!/bin/sh\nexec sleep 120\n");
+    chmodSync(join(bin, "squashfuse"), 0o755);
+    const mounts = () => readFileSync("/proc/self/mountinfo", "utf8").split("\n").filter((l) => l.includes("/altrepodb-fuseiso-"));
+    const temps = () => readdirSync(tmpdir()).filter((n) => /^altrepodb-(fuseiso|squashfuse)-/.test(n));
+    const before = { mounts: new Set(mounts()), temps: new Set(temps()) };
+    const p = Bun.spawn([...CLI, "-c", cfg, "image", "load", f.iso, ...FLAGS, "--date", "2026-11-29", "--open-with", "fuse"], {
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const t0 = Date.now();
+    while (!mounts().some((m) => !before.mounts.has(m)) && Date.now() - t0 < 60_000) await Bun.sleep(100);
+    expect(mounts().some((m) => !before.mounts.has(m))).toBe(true); // the ISO is mounted, squashfuse hangs
+    await Bun.sleep(300);
+    p.kill("SIGTERM");
+    expect(await p.exited).toBe(130);
+    expect(mounts().filter((m) => !before.mounts.has(m))).toEqual([]);
+    expect(temps().filter((n) => !before.temps.has(n))).toEqual([]);
+    expect(Number(query(cfg, "SELECT count() AS n FROM PackageSetName WHERE pkgset_date = '2026-11-29 00:00:00'")[0].n)).toBe(0);
+  }, 120_000);
 });

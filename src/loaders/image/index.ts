@@ -22,7 +22,7 @@ import type { FileTree } from "../../image/tree";
 import { murmur32, snowflake } from "../../hash";
 import type { RowCounts } from "../../db";
 import type { FailedItem, LoadContext } from "../context";
-import { AlreadyLoaded, InputError, throwIfAborted } from "../errors";
+import { AlreadyLoaded, InputError, LoadAborted, throwIfAborted } from "../errors";
 import { withLoadLock } from "../lock";
 import { deleteImageLoad, ensureImageStatus, existingImageLoads, guessBaseBranch, imageNodeUuid, missingHashes, writeImageTree, ZERO_UUID, type BaseBranch, type ImageNode } from "./db";
 import { imageMeta, imageTag, isoUtc, mergeKv, metaKv, type ImageFlags, type ImageMeta } from "./meta";
@@ -154,7 +154,7 @@ interface ReadResult {
 
 async function readImage(ctx: LoadContext, input: ImageLoadInput, type: ImageType, failures: FailedItem[]): Promise<ReadResult> {
   const note = (m: string) => ctx.log.info(m);
-  const opts = { ...input.limits, openWith: input.openWith, mount: input.mount, note };
+  const opts = { ...input.limits, openWith: input.openWith, mount: { ...input.mount, signal: ctx.signal }, note };
   if (type !== "iso") {
     const { tree, openedWith } = await openRoot(input.path, type, opts);
     try {
@@ -227,8 +227,16 @@ async function loadHeld(ctx: LoadContext, input: ImageLoadInput, meta: ImageMeta
   const sums: Promise<Checksums> = info.dir ? Promise.resolve({ md5: "", sha256: "", gost12: "", size: 0 }) : imageChecksums(input.path, { signal: ctx.signal });
   sums.catch(() => {});
   const failures: FailedItem[] = [];
-  const read = await readImage(ctx, input, type, failures);
-  const cs = await sums;
+  let read: ReadResult;
+  let cs: Checksums;
+  try {
+    read = await readImage(ctx, input, type, failures);
+    cs = await sums;
+  } catch (e) {
+    // a stop request surfaces as whatever the interrupted step threw; what it opened is closed
+    if (ctx.signal?.aborted) throw new LoadAborted();
+    throw e;
+  }
   throwIfAborted(ctx.signal);
   log.info("image read", { type, openedWith: read.openedWith, rpms: read.rpms?.packages.length ?? 0, layers: read.layers.map((l) => `${l.name}:${l.packages.length}`).join(",") });
 
