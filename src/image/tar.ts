@@ -16,9 +16,13 @@ import type { ByteSource, EntryType, TreeEntry } from "./tree.ts";
 export const RPMDB_DIRS = ["/var/lib/rpm", "/usr/lib/sysimage/rpm"] as const;
 export const OS_RELEASE = ["/etc/os-release", "/usr/lib/os-release"] as const;
 
-/** The files of a root file system the loader reads: the rpm database directory and os-release. */
+/**
+ * The files of a root file system the loader reads: the rpm database directory and os-release
+ * (any file named so: etc/os-release may be a symlink to one elsewhere, and a single pass cannot
+ * know the target before it has passed).
+ */
 export function wantedFile(path: string): boolean {
-  return (RPMDB_DIRS as readonly string[]).includes(dirname(path)) || (OS_RELEASE as readonly string[]).includes(path);
+  return (RPMDB_DIRS as readonly string[]).includes(dirname(path)) || (OS_RELEASE as readonly string[]).includes(path) || path.endsWith("/os-release");
 }
 
 export interface TarLimits {
