@@ -66,7 +66,7 @@ describe.skipIf(!!why)(`image load from the command line${why ? ` (skipped: ${wh
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(report.opened_with).toBe("fuse");
-    expect(report.nodes.map((n: { name: string; packages: number }) => `${n.name}:${n.packages}`)).toEqual(["rpms:5", `live:${f.expected.length}`, "altinst:0"]);
+    expect(report.nodes.map((n: { name: string; packages: number }) => `${n.name}:${n.packages}`)).toEqual(["rpms:5", `live:${f.expected.length}`, "altinst:1"]);
     expect(query(cfg, `SELECT img_type AS t FROM ImagePackageSetName WHERE img_tag = '${report.tag}'`)).toEqual([{ t: "iso" }]);
   }, 120_000);
 

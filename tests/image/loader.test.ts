@@ -133,9 +133,18 @@ describe.skipIf(!!why)(`image load${why ? ` (skipped: ${why})` : ""}`, () => {
     expect(r.nodes.map((n) => [n.name, n.packages])).toEqual([
       ["rpms", 5],
       ["live", expectedNvr(f).length],
-      ["altinst", 0],
+      ["altinst", 1],
     ]);
     expect(await members(r.tag, "live")).toEqual(expectedNvr(f));
+    // altinst has no rpm database and no file of a known package: its 3 files go to the metapackage
+    const [meta] = await db.query<{ h: bigint; n: string; s: string }>(
+      `SELECT pkg_hash AS h, pkg_name AS n, pkg_sourcerpm AS s FROM Packages WHERE pkg_name LIKE 'altinst_orphaned-files_%'`,
+    );
+    expect(meta).toMatchObject({ n: "altinst_orphaned-files_alt.iso_20261120", s: "altinst" });
+    const [cnt] = await db.query<{ n: bigint }>(`SELECT count() AS n FROM Files WHERE pkg_hash = ${meta.h}`);
+    expect(Number(cnt.n)).toBe(3);
+    const [kv] = await db.query<{ o: string; h: string }>(`SELECT pkgset_kv.v[indexOf(pkgset_kv.k, 'orphaned_files')] AS o, pkgset_kv.v[indexOf(pkgset_kv.k, 'hash')] AS h FROM PackageSetName WHERE pkgset_tag = '${r.tag}' AND pkgset_nodename = 'altinst'`);
+    expect(kv).toEqual({ o: "3", h: String(meta.h) });
     const [root] = await db.query<{ k: string[]; v: string[] }>(`SELECT pkgset_kv.k AS k, pkgset_kv.v AS v FROM PackageSetName WHERE pkgset_tag = '${r.tag}' AND pkgset_depth = 0`);
     expect(root.v[root.k.indexOf("info")]).toBe("ALT Fixture 10");
     expect(root.v[root.k.indexOf("isoinfo")]).toContain("ALT_FIXTURE");

@@ -26,6 +26,7 @@ import { AlreadyLoaded, InputError, LoadAborted, throwIfAborted } from "../error
 import { withLoadLock } from "../lock";
 import { deleteImageLoad, ensureImageStatus, existingImageLoads, guessBaseBranch, imageNodeUuid, missingHashes, writeImageTree, ZERO_UUID, type BaseBranch, type ImageNode } from "./db";
 import { imageMeta, imageTag, isoUtc, mergeKv, metaKv, type ImageFlags, type ImageMeta } from "./meta";
+import { layerFiles, matchLayer, writeMetapackage, type LayerFile, type Metapackage } from "./orphans";
 import { diskInfo, installedPackages, mediumPackages, nevra, osRelease, type ImagePackage } from "./read";
 
 export interface ImageLoadInput extends ImageFlags {
@@ -104,6 +105,10 @@ interface Layer {
   id: bigint;
   packages: ImagePackage[];
   source: string;
+  /** A layer without an rpm database: its files, and after matching the ones no package ships. */
+  files?: LayerFile[];
+  orphans?: LayerFile[];
+  meta?: Metapackage;
 }
 
 function sha1Of(tree: FileTree, path: string, signal?: AbortSignal): Uint8Array {
@@ -179,8 +184,9 @@ async function readImage(ctx: LoadContext, input: ImageLoadInput, type: ImageTyp
       const sha1 = sha1Of(iso.tree, `/${name}`, ctx.signal);
       const layerTree = await iso.openLayer(name);
       const inst = await installedPackages(layerTree, failures);
-      if (!inst) ctx.log.warn(`squashfs layer ${name} has no rpm database: its node is written without packages`, { layer: name });
-      layers.push({ name, size: e.size, mtime: e.mtime, sha1, id: squashfsId(sha1, e.mtime, e.size), packages: inst?.packages ?? [], source: inst ? `${name}:${inst.db}` : "" });
+      const files = inst ? undefined : layerFiles(layerTree, ctx.signal);
+      if (!inst) ctx.log.info(`squashfs layer ${name} has no rpm database: its files are matched to packages`, { layer: name, files: files!.length });
+      layers.push({ name, size: e.size, mtime: e.mtime, sha1, id: squashfsId(sha1, e.mtime, e.size), packages: inst?.packages ?? [], source: inst ? `${name}:${inst.db}` : "", files });
     }
     const isoinfo = iso.volumeText();
     const rootKv: [string, string][] = [
@@ -240,6 +246,18 @@ async function loadHeld(ctx: LoadContext, input: ImageLoadInput, meta: ImageMeta
   throwIfAborted(ctx.signal);
   log.info("image read", { type, openedWith: read.openedWith, rpms: read.rpms?.packages.length ?? 0, layers: read.layers.map((l) => `${l.name}:${l.packages.length}`).join(",") });
 
+  // layers without an rpm database: their files matched to packages, the rest to a metapackage
+  const disk = new Map(read.rootKv);
+  for (const l of read.layers) {
+    if (!l.files) continue;
+    const m = await matchLayer(db, meta.branch, meta.arch, l.files);
+    l.orphans = m.orphans;
+    l.packages = m.packages;
+    const d = disk.get("date") || meta.date.replaceAll("-", "");
+    l.meta = { hash: l.id, name: `${l.name}_orphaned-files_${meta.file}_${d}`, arch: disk.get("arch") ?? "", layer: l.name, iso: meta.file, branch: meta.branch, buildtime: l.mtime, size: l.size, sha1: l.sha1 };
+    log.info(`layer ${l.name}: ${m.packages.length} package(s) ship its files, ${m.orphans.length} file(s) go to ${l.meta.name}`);
+  }
+
   const all = [...(read.rpms?.packages ?? []), ...read.layers.flatMap((l) => l.packages)];
   const byHash = new Map(all.map((p) => [p.hash, p]));
   const hashes = [...byHash.keys()];
@@ -284,7 +302,7 @@ async function loadHeld(ctx: LoadContext, input: ImageLoadInput, meta: ImageMeta
     nodes.push({ name: "rpms", packages: new Set(members).size, source: read.rpms.source });
   }
   for (const l of read.layers) {
-    const members = l.packages.map((p) => p.hash);
+    const members = [...l.packages.map((p) => p.hash), ...(l.meta ? [l.meta.hash] : [])];
     children.push({
       uuid: node(`/${l.name}`),
       puuid: ruuid,
@@ -298,7 +316,7 @@ async function loadHeld(ctx: LoadContext, input: ImageLoadInput, meta: ImageMeta
         ["hash", String(l.id)],
         ["sha1", Buffer.from(l.sha1).toString("hex")],
         ["image_size", String(l.size)],
-        ["orphaned_files", "0"],
+        ["orphaned_files", String(l.orphans?.length ?? 0)],
         ["mtime", isoUtc(l.mtime)],
       ],
       members,
@@ -309,7 +327,8 @@ async function loadHeld(ctx: LoadContext, input: ImageLoadInput, meta: ImageMeta
   const complete = failures.length === 0;
   let rows: RowCounts = {};
   if (!dryRun) {
-    rows = await writeImageTree(db, { root, children }, { dateEpoch: meta.dateEpoch, tag, complete, signal: ctx.signal });
+    for (const l of read.layers) if (l.meta) rows = { ...rows, ...(await writeMetapackage(db, l.meta, l.orphans ?? [])) };
+    rows = { ...rows, ...(await writeImageTree(db, { root, children }, { dateEpoch: meta.dateEpoch, tag, complete, signal: ctx.signal })) };
     const status = await ensureImageStatus(db, { branch: meta.branch, edition: meta.edition, tag, name: `${meta.edition.toUpperCase()} ${meta.versionMajor}.${meta.versionMinor} ${meta.arch}` });
     rows = { ...rows, ...status };
   }
