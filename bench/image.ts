@@ -89,7 +89,7 @@ for (const [name, file] of [
   const load = await timed([[...bin, "-c", cfg, "image", "load", file, ...flags, "--open-with", values["open-with"]!, "--json"]]);
   const gb = (size / 1024 ** 3).toFixed(2);
   if (load.code !== 0) {
-    console.log(`| ${name} | ${gb} GB | ${floor.seconds.toFixed(1)} s | not measured: ${load.stderr.trim().split("\n").filter((l) => !l.startsWith("@@rss")).pop()} | | |`);
+    console.log(`| ${name} | ${gb} GB | ${floor.seconds.toFixed(1)} s | not measured: ${load.stderr.trim().split("\n").filter((l) => !l.startsWith("@@rss") && !l.startsWith("Command exited")).pop()} | | |`);
     continue;
   }
   const opened = JSON.parse(load.stdout).opened_with;
