@@ -38,6 +38,7 @@ export const main = defineCommand({
     errata: lazy(() => import("./errata")),
     feed: lazy(() => import("./feed")),
     bot: lazy(() => import("./bot")),
+    image: lazy(() => import("./image")),
   },
 });
 

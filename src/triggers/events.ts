@@ -8,6 +8,7 @@ export const EVENTS = {
   "task.load": "a girar task was loaded completely (`task load`, daemon task.state/task.progress)",
   "task.clean": "tasks gone from disk were marked DELETED (`task clean`)",
   "package.load": "RPM files were loaded (`package load`)",
+  "image.load": "a distribution image was loaded (`image load`)",
   "vuln.load": "vulnerability records were loaded (`vuln load`, daemon vuln.load)",
   "vuln.map": "a project→CPE map was loaded (`vuln map load`)",
   "vuln.match": "package sets were matched against CPE ranges (`vuln match`, daemon vuln.match)",

@@ -131,7 +131,7 @@ describe("help", () => {
   const leaves = [
     ["db", "init"], ["db", "migrate"], ["db", "status"], ["sql"], ["config", "check"], ["repo", "load"], ["repo", "verify"],
     ["rpm", "dump"], ["task", "load"], ["task", "clean"], ["package", "load"], ["daemon", "run"], ["daemon", "status"], ["amqpfire"],
-    ["rpm", "vercmp"], ["rpmdb", "dump"], ["vuln", "load"], ["vuln", "map", "load"], ["vuln", "match"], ["errata", "build"], ["feed", "load"], ["feed", "status"],
+    ["rpm", "vercmp"], ["rpmdb", "dump"], ["vuln", "load"], ["vuln", "map", "load"], ["vuln", "match"], ["errata", "build"], ["feed", "load"], ["feed", "status"], ["image", "load"],
   ];
 
   test("every leaf command's help: exit 0, a usage line from altrepodb, an example, no colour codes", () => {
