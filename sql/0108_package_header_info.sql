@@ -10,6 +10,7 @@
 --     ReplacingMergeTree: it sorts and collapses them), weak dependencies included.
 --   phi_changelog_name: CHANGELOGNAME as stored in the header, header order (Packages keeps it
 --     split into name and evr, trimmed).
+--   phi_packager: PACKAGER as stored (Packages keeps it split into name and email).
 -- Packages loaded before this migration have no row here; export names them.
 CREATE TABLE IF NOT EXISTS PackageHeaderInfo
 (
@@ -19,7 +20,8 @@ CREATE TABLE IF NOT EXISTS PackageHeaderInfo
     phi_epoch_set      UInt8,
     phi_file_mtime     UInt32,
     phi_deps           Nested(kind Enum8('require' = 1, 'conflict' = 2, 'obsolete' = 3, 'provide' = 4, 'recommend' = 5, 'suggest' = 6, 'supplement' = 7, 'enhance' = 8), name String, flag UInt32, version String),
-    phi_changelog_name Array(String)
+    phi_changelog_name Array(String),
+    phi_packager       String
 )
 ENGINE = ReplacingMergeTree
 ORDER BY pkg_hash

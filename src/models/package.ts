@@ -133,6 +133,7 @@ export interface PackageHeaderInfoRow {
   "phi_deps.flag": number[];
   "phi_deps.version": Text[];
   phi_changelog_name: Text[];
+  phi_packager: Text;
 }
 
 /** The tables of one package, in the order they are flushed: PackageHash last means "complete". */

@@ -217,6 +217,7 @@ export function headerInfoRow(pkg: RpmPackage, pkgHash: bigint, fileMtime: numbe
     "phi_deps.flag": flags,
     "phi_deps.version": versions,
     phi_changelog_name: chlog,
+    phi_packager: pkg.packager,
   };
 }
 
