@@ -37,6 +37,8 @@ export const main = defineCommand({
     vuln: lazy(() => import("./vuln")),
     errata: lazy(() => import("./errata")),
     feed: lazy(() => import("./feed")),
+    export: lazy(() => import("./export")),
+    pkgset: lazy(() => import("./pkgset")),
   },
 });
 
