@@ -3,13 +3,25 @@
  * - `rpmlib(…)` requires are dropped;
  * - a require of one of the package's own files that is a "primary" path (under /etc/, a `bin/`
  *   directory, /usr/lib/sendmail) is dropped;
+ * - a require equal (name, flags, EVR) to one of the package's own provides is dropped;
  * - a require equal (flags, EVR, pre) to the last kept require of the same name is dropped;
  * - `pre="1"` for requires with PREREQ, SCRIPT_PRE or SCRIPT_POST;
  * - a version whose epoch is not a number (ALT's `set:…` versions) drops the dependency
  *   (createrepo_c: "Bad epoch in version string … Skipping this dependency");
- * - EVR: epoch before `:` (default "0"), release after the last `-`.
+ * - EVR: epoch before `:` (default "0"), release after the last `-`;
+ * - of the `libc.so.6…` requires only the newest symbol version is kept, written last
+ *   (`libc.so.6(GLIBC_2.34)(64bit)` hides `libc.so.6()(64bit)` and every older GLIBC_*).
  */
+import { rpmvercmp } from "../../rpm/vercmp";
 import type { DepKind, RpmmdDep } from "./types";
+
+const LIBC = "libc.so.6";
+
+/** The symbol version of a libc.so.6 require, for comparison ("" for `libc.so.6()`). */
+function libcVersion(name: string): string {
+  const m = /^libc\.so\.6\(([^)]*)\)/.exec(name);
+  return m ? m[1].replace(/^GLIBC_/, "") : "";
+}
 
 const RPMSENSE_PREREQ = 1 << 6;
 const RPMSENSE_SCRIPT_PRE = 1 << 9;
@@ -71,6 +83,8 @@ export function parseEvr(s: string): Evr | undefined {
 export function depsOf(all: readonly RpmmdDep[], kind: DepKind, files: ReadonlySet<string>): OutDep[] {
   const out: OutDep[] = [];
   const last = new Map<string, OutDep>();
+  let libc: OutDep | undefined;
+  const provided = kind === "require" ? new Set(depsOf(all, "provide", files).map(keyOf)) : undefined;
   for (const d of all) {
     if (d.kind !== kind) continue;
     let evr: Evr | null = null;
@@ -84,15 +98,27 @@ export function depsOf(all: readonly RpmmdDep[], kind: DepKind, files: ReadonlyS
     if (kind === "require") {
       if (d.name.startsWith("rpmlib(")) continue;
       if (d.name.startsWith("/") && files.has(d.name) && isPrimaryPath(d.name)) continue;
+      if (provided!.has(keyOf({ name: d.name, flags, evr, pre: false }))) continue;
       pre = (d.flags & (RPMSENSE_PREREQ | RPMSENSE_SCRIPT_PRE | RPMSENSE_SCRIPT_POST)) !== 0;
       const prev = last.get(d.name);
       if (prev && prev.flags === flags && prev.pre === pre && sameEvr(prev.evr, evr)) continue;
     }
     const o: OutDep = { name: d.name, flags, evr, pre };
-    if (kind === "require") last.set(d.name, o);
+    if (kind === "require") {
+      last.set(d.name, o);
+      if (d.name.startsWith(LIBC)) {
+        if (!libc || rpmvercmp(libcVersion(d.name), libcVersion(libc.name)) > 0) libc = o;
+        continue;
+      }
+    }
     out.push(o);
   }
+  if (libc) out.push(libc);
   return out;
+}
+
+function keyOf(d: OutDep): string {
+  return `${d.name}\0${d.flags ?? ""}\0${d.evr ? `${d.evr.epoch}\0${d.evr.ver}\0${d.evr.rel ?? "\u0001"}` : ""}`;
 }
 
 function sameEvr(a: Evr | null, b: Evr | null): boolean {

@@ -6,13 +6,17 @@
 
 const DEC = new TextDecoder("utf-8", { fatal: true });
 
-/** createrepo_c's rule for header strings: valid UTF-8 as is, anything else read as ISO-8859-1. */
+/**
+ * createrepo_c's rule for header strings: valid UTF-8 as is; anything else is read byte by byte
+ * as ISO-8859-1 except that bytes 0x80–0xBF are dropped (as observed on createrepo_c 0.17's
+ * output for a KOI8-R changelog: "ё" = 0xA3 disappears, 0xC0–0xFF become U+00C0–U+00FF).
+ */
 export function forceUtf8(bytes: Uint8Array): string {
   try {
     return DEC.decode(bytes);
   } catch {
     let s = "";
-    for (const b of bytes) s += String.fromCharCode(b);
+    for (const b of bytes) if (b < 0x80 || b >= 0xc0) s += String.fromCharCode(b);
     return s;
   }
 }
