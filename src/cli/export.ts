@@ -2,6 +2,7 @@
 import { defineCommand } from "citty";
 import { jsonText } from "../models/json";
 import { exportRpmmd } from "../loaders/export";
+import { validKeyId } from "../export/rpmmd";
 import { cliLoadContext, globalFlags } from "./context";
 import { choiceArg } from "./_values";
 import { UsageError } from "./errors";
@@ -18,6 +19,7 @@ const rpmmd = defineCommand({
       "altrepodb export rpm-md p10 --arch x86_64 --out /srv/rpm-md/p10",
       "altrepodb export rpm-md sisyphus@2026-11-01 --arch aarch64 --out /srv/rpm-md/sisyphus --compress zstd --incremental",
       "altrepodb export rpm-md mytask sisyphus --arch x86_64 --out /tmp/overlay --method nvr --json",
+      "altrepodb export rpm-md p10 --arch x86_64 --out /srv/rpm-md/p10 --sign repo@example.org",
     ],
     rest: "repeat",
   },
@@ -28,6 +30,7 @@ const rpmmd = defineCommand({
     method: { type: "string", description: "Merge of several sets: name (source package name, default) or nvr" },
     compress: { type: "string", description: "gz (default), zstd or xz" },
     incremental: { type: "boolean", description: "Reuse the fragments of packages already exported to --out (cached per package)" },
+    sign: { type: "string", description: "Sign repodata/repomd.xml with this gpg key (repomd.xml.asc)" },
     json: { type: "boolean", description: "Print the report as JSON" },
   },
   async run({ args }) {
@@ -37,9 +40,10 @@ const rpmmd = defineCommand({
     if (!String(args.out)) throw new UsageError("--out must not be empty");
     const method = choiceArg("--method", args.method, ["name", "nvr"] as const);
     const compress = choiceArg("--compress", args.compress, ["gz", "zstd", "xz"] as const);
+    if (args.sign !== undefined && !validKeyId(String(args.sign))) throw new UsageError(`--sign must be a gpg key id, fingerprint or user id, not ${JSON.stringify(args.sign)}`);
     const ctx = await cliLoadContext("export", abortOnSignals());
     ctx.progress = progressReporter(ctx.log, globalFlags.quiet || Boolean(args.json));
-    const r = await exportRpmmd(ctx, { sets, arch, out: String(args.out), method, compress, incremental: Boolean(args.incremental) });
+    const r = await exportRpmmd(ctx, { sets, arch, out: String(args.out), method, compress, incremental: Boolean(args.incremental), sign: args.sign === undefined ? undefined : String(args.sign) });
     if (args.json) console.log(jsonText(r));
     else {
       for (const f of r.files) console.log(`${f.type.padEnd(9)} ${f.href} (${f.size} bytes, ${f.openSize} open)`);

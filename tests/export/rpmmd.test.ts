@@ -136,6 +136,31 @@ describe("reproducible, compressed, incremental", () => {
   });
 });
 
+describe("--sign", () => {
+  test("repomd.xml.asc is a detached signature gpg verifies; an unknown key fails and leaves nothing", async () => {
+    const home = scratchDir("gnupg");
+    const env = { ...process.env, GNUPGHOME: home };
+    const gen = Bun.spawnSync(["gpg", "--batch", "--pinentry-mode", "loopback", "--passphrase", "", "--quick-gen-key", "Export Test <export@example.org>", "ed25519", "sign", "never"], { env, stderr: "pipe", timeout: 120_000 });
+    if (gen.exitCode !== 0) return console.warn(`skipped: gpg cannot make a key here (${gen.stderr.toString().trim()})`);
+    const saved = process.env.GNUPGHOME;
+    process.env.GNUPGHOME = home;
+    try {
+      const out = join(work, "signed");
+      await exportRpmmd(contextFor(db), { sets: ["sisyphus"], arch: "x86_64", out, sign: "export@example.org" });
+      const v = Bun.spawnSync(["gpg", "--verify", join(out, "repodata", "repomd.xml.asc"), join(out, "repodata", "repomd.xml")], { env, stderr: "pipe", timeout: 60_000 });
+      expect(v.exitCode).toBe(0);
+      const bad = join(work, "signed-bad");
+      const err = await exportRpmmd(contextFor(db), { sets: ["sisyphus"], arch: "x86_64", out: bad, sign: "nobody@example.org" }).catch((e) => e);
+      expect(err).toBeInstanceOf(InputError);
+      expect(String(err.message)).toMatch(/gpg could not sign with key nobody@example.org/);
+      expect(existsSync(bad)).toBe(false);
+    } finally {
+      if (saved === undefined) delete process.env.GNUPGHOME;
+      else process.env.GNUPGHOME = saved;
+    }
+  });
+});
+
 describe("bad input: a clear error, nothing half-written", () => {
   const fails = async (opts: Partial<Parameters<typeof exportRpmmd>[1]>, re: RegExp, cls: Function = InputError) => {
     const out = opts.out ?? join(work, "bad");

@@ -4,7 +4,8 @@
  * The output goes to a temporary directory beside --out, renamed into place at the end.
  */
 import { mergePackages, type MergeMethod, type Merged } from "../../export/merge";
-import { filelistsFragment, otherFragment, primaryFragment, RpmmdWriter, type Compression, type Fragments, type RepomdRecord } from "../../export/rpmmd";
+import { filelistsFragment, otherFragment, primaryFragment, RpmmdWriter, signDetached, type Compression, type Fragments, type RepomdRecord } from "../../export/rpmmd";
+import { join } from "node:path";
 import type { LoadContext } from "../context";
 import { InputError, throwIfAborted } from "../errors";
 import { FragmentCache } from "./cache";
@@ -14,8 +15,11 @@ import { parseSetSpec, readSetPackages, resolveSet, type ResolvedSet, type SetPa
 
 export { parseSetSpec, resolveSet, readSetPackages, type SetPackage, type ResolvedSet } from "./set";
 
-/** Packages read from the database per batch. */
-const BATCH = 400;
+/**
+ * Packages read from the database per batch: each batch scans FileNames once (it has no index
+ * by fn_hash), so batches are large; memory stays bounded by the batch.
+ */
+const BATCH = 2000;
 
 export interface MergedSets {
   sets: ResolvedSet[];
@@ -59,6 +63,8 @@ export interface RpmmdExportOptions {
   method?: MergeMethod;
   compress?: Compression;
   incremental?: boolean;
+  /** gpg key (id, fingerprint or user id) for repodata/repomd.xml.asc. */
+  sign?: string;
 }
 
 export interface RpmmdExportReport {
@@ -129,6 +135,13 @@ export async function exportRpmmd(ctx: LoadContext, opts: RpmmdExportOptions): P
       ctx.progress?.({ phase: "export", done: Math.min(i + BATCH, chosen.length), total: chosen.length });
     }
     const files = await writer.finish();
+    if (opts.sign) {
+      try {
+        await signDetached(join(tmp, "repodata", "repomd.xml"), opts.sign);
+      } catch (e) {
+        throw new InputError(`${(e as Error).message}; nothing was changed in ${out}`);
+      }
+    }
     throwIfAborted(ctx.signal);
     commitOut(out, tmp, { tool: "altrepodb export rpm-md", sets: m.sets.map((s) => `${s.spec.branch}@${s.date}`), arch: opts.arch, method });
     const report: RpmmdExportReport = {
