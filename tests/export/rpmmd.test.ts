@@ -10,6 +10,7 @@ import { join } from "node:path";
 import type { Db } from "../../src/db";
 import { InputError } from "../../src/loaders/errors";
 import { exportRpmmd, ExportWriteError } from "../../src/loaders/export";
+import { loadPackages } from "../../src/loaders/package";
 import { loadRepo } from "../../src/loaders/repo";
 import { scratchDir } from "../fixtures/_util";
 import type { SnapshotResult } from "../fixtures/snapshot";
@@ -216,5 +217,14 @@ describe("bad input: a clear error, nothing half-written", () => {
     const [row] = await db.query<{ h: bigint }>("SELECT pkg_hash AS h FROM Packages WHERE pkg_name = 'files' AND pkg_sourcepackage = 0 LIMIT 1");
     await db.command(`DELETE FROM PackageHeaderInfo WHERE pkg_hash = ${row.h}`);
     await fails({}, /1 of \d+ packages lack what rpm-md needs.*files-1\.0-alt1\.noarch\.rpm/);
+    // the remedy the message names: package load --force stores the missing row, and only it
+    const file = snap.rpms.find((e) => e.name === "files-1.0-alt1.noarch.rpm")!.path;
+    const r = await loadPackages(contextFor(db), { files: [file], force: true });
+    expect(r.failures).toEqual([]);
+    const [n] = await db.query<{ n: bigint }>(`SELECT count() AS n FROM Packages WHERE pkg_hash = ${row.h}`);
+    expect(Number(n.n)).toBe(1);
+    const out = join(work, "refilled");
+    await exportRpmmd(contextFor(db), { sets: ["sisyphus"], arch: "x86_64", out });
+    expect(readRepo(out).primary).toBe(ours.primary);
   });
 });
