@@ -26,3 +26,18 @@ CREATE TABLE IF NOT EXISTS PackageHeaderInfo
 ENGINE = ReplacingMergeTree
 ORDER BY pkg_hash
 SETTINGS non_replicated_deduplication_window = 1000;
+
+-- The packages of one running export (`export rpm-md`), in output order: the export's queries
+-- select their batch from here (`run`, `seq` range) instead of sending thousands of hashes in
+-- the query text (parsing an IN list of 2,000 literals costs the engine ~150 ms per query).
+-- Rows are deleted when the export ends; the TTL removes what a killed export left.
+CREATE TABLE IF NOT EXISTS altrepodb_export_batches
+(
+    run      String,
+    seq      UInt32,
+    pkg_hash UInt64,
+    created  DateTime DEFAULT now()
+)
+ENGINE = MergeTree
+ORDER BY (run, seq)
+TTL created + INTERVAL 1 DAY;

@@ -88,7 +88,7 @@ describe("one package against createrepo_c", () => {
     expect({ code: r.exitCode, err: r.stderr.toString() }).toEqual({ code: 0, err: expect.any(String) });
     const theirs = readRepo(out);
     const h = pkgHash(readPackage(file));
-    const [row] = await readRpmmdRows(db, [{ pkgHash: h, name: "rules", arch: "noarch", epoch: 0, version: "1.0", release: "alt1", href: "noarch/rules-1.0-alt1.noarch.rpm" }]);
+    const [row] = await readRpmmdRows(db, [{ pkgHash: h, name: "rules", arch: "noarch", epoch: 0, version: "1.0", release: "alt1", href: "noarch/rules-1.0-alt1.noarch.rpm" }], `(${h})`);
     expect(primaryFragment(row)).toBe([...packagesOf(theirs.primary).values()][0]);
     expect(filelistsFragment(row)).toBe([...packagesOf(theirs.filelists).values()][0]);
     expect(otherFragment(row)).toBe([...packagesOf(theirs.other).values()][0]);

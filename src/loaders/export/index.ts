@@ -10,7 +10,7 @@ import type { LoadContext } from "../context";
 import { InputError, throwIfAborted } from "../errors";
 import { FragmentCache } from "./cache";
 import { commitOut, discardTmp, prepareOut } from "./outdir";
-import { lackingRpmmdFields, readRpmmdRows, type PackagePlace } from "./rpmmd-rows";
+import { ExportBatches, lackingRpmmdFields, readRpmmdRows, type PackagePlace } from "./rpmmd-rows";
 import { parseSetSpec, readSetPackages, resolveSet, type ResolvedSet, type SetPackage } from "./set";
 
 export { parseSetSpec, resolveSet, readSetPackages, type SetPackage, type ResolvedSet } from "./set";
@@ -96,11 +96,29 @@ export async function exportRpmmd(ctx: LoadContext, opts: RpmmdExportOptions): P
   const method = opts.method ?? "name";
   const m = await readMergedSets(ctx, opts.sets, method);
   const chosen = selectArch(m.packages, opts.arch);
+  ctx.log.debug("export: sets read", { packages: m.packages.length, chosen: chosen.length, ms: Math.round(performance.now() - t0) });
   if (chosen.length === 0) {
     const archs = [...new Set(m.packages.filter((p) => !p.source).map((p) => p.arch))].sort();
     throw new InputError(`no ${opts.arch} or noarch binary packages in ${opts.sets.join(" + ")} (its binaries are: ${archs.join(", ") || "none"})`);
   }
-  const lacking = await lackingRpmmdFields(ctx.db, chosen.map((p) => p.pkgHash));
+  const batches = await ExportBatches.create(ctx.db, chosen.map((p) => p.pkgHash));
+  try {
+    return await exportChosen(ctx, opts, method, m, chosen, batches, t0);
+  } finally {
+    await batches.drop();
+  }
+}
+
+async function exportChosen(
+  ctx: LoadContext,
+  opts: RpmmdExportOptions,
+  method: MergeMethod,
+  m: MergedSets,
+  chosen: Merged<SetPackage>[],
+  batches: ExportBatches,
+  t0: number,
+): Promise<RpmmdExportReport> {
+  const lacking = await lackingRpmmdFields(ctx.db, batches);
   if (lacking.size) {
     const names = chosen.filter((p) => lacking.has(p.pkgHash)).map((p) => p.fileName);
     throw new InputError(
@@ -108,6 +126,7 @@ export async function exportRpmmd(ctx: LoadContext, opts: RpmmdExportOptions): P
         `load them again with \`altrepodb package load --force FILE…\``,
     );
   }
+  ctx.log.debug("export: fields checked", { ms: Math.round(performance.now() - t0) });
   const revision = Math.max(...m.sets.map((s) => s.dateEpoch));
   const { out, tmp, previous } = prepareOut(opts.out);
   const cache = opts.incremental ? FragmentCache.dirs(previous, tmp) : undefined;
@@ -120,7 +139,11 @@ export async function exportRpmmd(ctx: LoadContext, opts: RpmmdExportOptions): P
       const frags: (Fragments | undefined)[] = batch.map((p) => cache?.take(p.pkgHash, href(p)));
       const todo = batch.filter((_, k) => !frags[k]);
       if (todo.length) {
-        const rows = await readRpmmdRows(ctx.db, todo.map(place));
+        const t1 = performance.now();
+        // a batch of mostly cached packages names its few misses; a full one its seq range
+        const list = todo.length === batch.length ? batches.range(i, i + batch.length) : `(${todo.map((p) => p.pkgHash).join(", ")})`;
+        const rows = await readRpmmdRows(ctx.db, todo.map(place), list);
+        ctx.log.debug("export: rows read", { packages: rows.length, ms: Math.round(performance.now() - t1) });
         read += rows.length;
         let j = 0;
         batch.forEach((p, k) => {
@@ -134,7 +157,9 @@ export async function exportRpmmd(ctx: LoadContext, opts: RpmmdExportOptions): P
       for (const f of frags) writer.add(f!);
       ctx.progress?.({ phase: "export", done: Math.min(i + BATCH, chosen.length), total: chosen.length });
     }
+    ctx.log.debug("export: fragments written", { ms: Math.round(performance.now() - t0) });
     const files = await writer.finish();
+    ctx.log.debug("export: compressed", { ms: Math.round(performance.now() - t0) });
     if (opts.sign) {
       try {
         await signDetached(join(tmp, "repodata", "repomd.xml"), opts.sign);

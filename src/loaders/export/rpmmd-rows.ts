@@ -5,7 +5,7 @@
  * Strings that are not UTF-8 come back hex-encoded behind a NUL and are read as ISO-8859-1, as
  * createrepo_c does.
  */
-import { quoteIntList, type Db } from "../../db";
+import { insertRows, quoteString, type Db } from "../../db";
 import { forceUtf8, type DepKind, type RpmmdPackage } from "../../export/rpmmd";
 
 /** A String column as valid UTF-8 or `\0` + hex of the raw bytes. */
@@ -69,25 +69,51 @@ export interface PackagePlace {
   href: string;
 }
 
-/** Members of `hashes` that lack a PackageHeaderInfo row or a sha256 (loaded before migration 0108). */
-export async function lackingRpmmdFields(db: Db, hashes: readonly bigint[]): Promise<Set<bigint>> {
-  const missing = new Set<bigint>();
-  for (let i = 0; i < hashes.length; i += 20_000) {
-    const list = quoteIntList(hashes.slice(i, i + 20_000));
-    const have = await db.query<{ h: bigint }>(
-      `SELECT DISTINCT pkg_hash AS h FROM PackageHeaderInfo WHERE pkg_hash IN ${list}
-       AND pkg_hash IN (SELECT pkgh_mmh FROM PackageHash WHERE pkgh_mmh IN ${list} AND pkgh_sha256 != unhex(repeat('00', 32)))`,
-      BIG,
-    );
-    const got = new Set(have.map((r) => BigInt(r.h)));
-    for (const h of hashes.slice(i, i + 20_000)) if (!got.has(h)) missing.add(h);
+/**
+ * The packages of one export, stored in altrepodb_export_batches in output order, so that each
+ * query names its batch by a range of sequence numbers (no hash list in the query text).
+ */
+export class ExportBatches {
+  private constructor(
+    private readonly db: Db,
+    readonly run: string,
+  ) {}
+
+  static async create(db: Db, hashes: readonly bigint[]): Promise<ExportBatches> {
+    const run = `${Date.now().toString(36)}-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+    for (let i = 0; i < hashes.length; i += 100_000) {
+      await insertRows(db, "altrepodb_export_batches", hashes.slice(i, i + 100_000).map((h, k) => ({ run, seq: i + k, pkg_hash: h })), ["run", "seq", "pkg_hash"]);
+    }
+    return new ExportBatches(db, run);
   }
-  return missing;
+
+  /** A subquery of the hashes of packages [from, to) in output order. */
+  range(from: number, to: number): string {
+    return `(SELECT pkg_hash FROM altrepodb_export_batches WHERE run = ${quoteString(this.run)} AND seq >= ${from} AND seq < ${to})`;
+  }
+
+  all(): string {
+    return `(SELECT pkg_hash FROM altrepodb_export_batches WHERE run = ${quoteString(this.run)})`;
+  }
+
+  async drop(): Promise<void> {
+    await this.db.command(`DELETE FROM altrepodb_export_batches WHERE run = ${quoteString(this.run)}`).catch(() => undefined);
+  }
+}
+
+/** Packages of the export that lack a PackageHeaderInfo row or a sha256 (loaded before migration 0108). */
+export async function lackingRpmmdFields(db: Db, batches: ExportBatches): Promise<Set<bigint>> {
+  const all = batches.all();
+  const rows = await db.query<{ h: bigint }>(
+    `SELECT DISTINCT pkg_hash AS h FROM altrepodb_export_batches WHERE run = ${quoteString(batches.run)}
+     AND (pkg_hash NOT IN (SELECT pkg_hash FROM PackageHeaderInfo WHERE pkg_hash IN ${all})
+          OR pkg_hash NOT IN (SELECT pkgh_mmh FROM PackageHash WHERE pkgh_mmh IN ${all} AND pkgh_sha256 != unhex(repeat('00', 32))))`,
+  );
+  return new Set(rows.map((r) => BigInt(r.h)));
 }
 
 /** Full rpm-md rows of a batch (a few hundred packages), in the order of `places`. */
-export async function readRpmmdRows(db: Db, places: readonly PackagePlace[]): Promise<RpmmdPackage[]> {
-  const list = quoteIntList([...new Set(places.map((p) => p.pkgHash))]);
+export async function readRpmmdRows(db: Db, places: readonly PackagePlace[], list: string): Promise<RpmmdPackage[]> {
   const pkgs = await db.query<PkgRow>(
     `SELECT p.h AS h, summary, description, url, license, vendor, grp, buildhost, srpm, buildtime, filesize, size, archivesize, cl_date, cl_hash, ph.sha256 AS sha256
      FROM (SELECT pkg_hash AS h, ${t("pkg_summary")} AS summary, ${t("pkg_description")} AS description, ${t("toString(pkg_url)")} AS url,
@@ -113,15 +139,13 @@ export async function readRpmmdRows(db: Db, places: readonly PackagePlace[]): Pr
      ON n.fn_hash = f.file_hashname`,
     BIG,
   );
-  const chlogHashes = [...new Set(pkgs.flatMap((p) => p.cl_hash.map((h) => BigInt(h))))];
   const texts = new Map<bigint, string>();
-  for (let i = 0; i < chlogHashes.length; i += 20_000) {
-    const rows = await db.query<{ h: bigint; text: string }>(
-      `SELECT chlog_hash AS h, ${t("chlog_text")} AS text FROM Changelog WHERE chlog_hash IN ${quoteIntList(chlogHashes.slice(i, i + 20_000))} LIMIT 1 BY chlog_hash`,
-      BIG,
-    );
-    for (const r of rows) texts.set(BigInt(r.h), txt(r.text));
-  }
+  const chlog = await db.query<{ h: bigint; text: string }>(
+    `SELECT chlog_hash AS h, ${t("chlog_text")} AS text FROM Changelog
+     WHERE chlog_hash IN (SELECT arrayJoin(arraySlice(pkg_changelog.hash, 1, 10)) FROM Packages WHERE pkg_hash IN ${list}) LIMIT 1 BY chlog_hash`,
+    BIG,
+  );
+  for (const r of chlog) texts.set(BigInt(r.h), txt(r.text));
   const pkgBy = new Map(pkgs.map((p) => [BigInt(p.h), p]));
   const infoBy = new Map(infos.map((r) => [BigInt(r.h), r]));
   const filesBy = new Map<bigint, { name: string; raw: Buffer; mode: number; flags: number }[]>();
