@@ -76,6 +76,7 @@ interface MemberRow {
   src: number;
   file: string;
   srpm: string;
+  found: number;
 }
 
 /** Every member of the set (sources and binaries), one row per (package, directory). */
@@ -83,22 +84,17 @@ export async function readSetPackages(db: Db, set: ResolvedSet): Promise<SetPack
   const ruuid = `toUUID(${quoteString(set.ruuid)})`;
   const rows = await db.query<MemberRow>(
     `SELECT m.pkg_hash AS h, n.path AS path, n.nm AS node, p.name AS name, p.epoch AS epoch, p.version AS version, p.release AS release,
-            p.arch AS arch, p.src AS src, p.file AS file, p.srpm AS srpm
+            p.arch AS arch, p.src AS src, p.file AS file, p.srpm AS srpm, p.found AS found
      FROM (SELECT DISTINCT pkgset_uuid, pkg_hash FROM PackageSet WHERE pkgset_uuid IN (SELECT pkgset_uuid FROM PackageSetName WHERE pkgset_ruuid = ${ruuid} AND pkgset_depth > 0)) AS m
      INNER JOIN (SELECT pkgset_uuid AS u, any(pkgset_nodename) AS nm, any(pkgset_kv.v[indexOf(pkgset_kv.k, 'path')]) AS path
                  FROM PackageSetName WHERE pkgset_ruuid = ${ruuid} AND pkgset_depth > 0 GROUP BY u) AS n ON m.pkgset_uuid = n.u
      LEFT JOIN (SELECT pkg_hash, any(pkg_name) AS name, any(pkg_epoch) AS epoch, any(pkg_version) AS version, any(pkg_release) AS release,
                        any(toString(pkg_arch)) AS arch, any(pkg_sourcepackage) AS src, any(pkg_filename) AS file, any(pkg_sourcerpm) AS srpm, 1 AS found
                 FROM Packages WHERE pkg_hash IN (SELECT pkg_hash FROM PackageSet WHERE pkgset_uuid IN (SELECT pkgset_uuid FROM PackageSetName WHERE pkgset_ruuid = ${ruuid}))
-                GROUP BY pkg_hash) AS p ON p.pkg_hash = m.pkg_hash
-     WHERE p.found = 1`,
+                GROUP BY pkg_hash) AS p ON p.pkg_hash = m.pkg_hash`,
   );
-  const [count] = await db.query<{ n: bigint }>(
-    `SELECT count() AS n FROM (SELECT DISTINCT pkgset_uuid, pkg_hash FROM PackageSet WHERE pkgset_uuid IN (SELECT pkgset_uuid FROM PackageSetName WHERE pkgset_ruuid = ${ruuid} AND pkgset_depth > 0))`,
-  );
-  if (BigInt(rows.length) !== count.n) {
-    throw new InputError(`package set ${set.spec.given}: ${count.n - BigInt(rows.length)} of its ${count.n} members have no Packages row (the set is damaged)`);
-  }
+  const lost = rows.filter((r) => Number(r.found) !== 1).length;
+  if (lost) throw new InputError(`package set ${set.spec.given}: ${lost} of its ${rows.length} members have no Packages row (the set is damaged)`);
   const out = rows.map((r): SetPackage => {
     const source = Number(r.src) === 1;
     return {
