@@ -39,6 +39,8 @@ export const main = defineCommand({
     feed: lazy(() => import("./feed")),
     bot: lazy(() => import("./bot")),
     image: lazy(() => import("./image")),
+    export: lazy(() => import("./export")),
+    pkgset: lazy(() => import("./pkgset")),
   },
 });
 

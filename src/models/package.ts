@@ -119,6 +119,23 @@ export interface PackageHashRow {
   pkgh_blake2b: Uint8Array;
 }
 
+export type HeaderDepKind = DependType | "recommend" | "suggest" | "supplement" | "enhance";
+
+/** PackageHeaderInfo (sql/0108): header facts the reference tables lose, for rpm-md export. */
+export interface PackageHeaderInfoRow {
+  pkg_hash: bigint;
+  phi_header_start: number;
+  phi_header_end: number;
+  phi_epoch_set: number;
+  phi_file_mtime: number;
+  "phi_deps.kind": HeaderDepKind[];
+  "phi_deps.name": Text[];
+  "phi_deps.flag": number[];
+  "phi_deps.version": Text[];
+  phi_changelog_name: Text[];
+  phi_packager: Text;
+}
+
 /** The tables of one package, in the order they are flushed: PackageHash last means "complete". */
-export const PACKAGE_TABLES = ["Changelog", "Files_insert", "Depends", "Packages", "Specfiles_insert", "PackageHash"] as const;
+export const PACKAGE_TABLES = ["Changelog", "Files_insert", "Depends", "Packages", "Specfiles_insert", "PackageHeaderInfo", "PackageHash"] as const;
 export type PackageTable = (typeof PACKAGE_TABLES)[number];

@@ -3,10 +3,10 @@ import { digestBytes, digestFileSync, toHex, type DigestName } from "../hash";
 import { bytesEqual } from "../rpm";
 import { RowWriter, compileLayout, type RowEncoder } from "../db/rowbinary";
 import { buildPackageFromFile, extractSpecFrom, openRegularSync, parsePackageBytes, pkgHash as computePkgHash, readPackage, type RpmPackage } from "../rpm";
-import { changelogRows, dependRows, fileRows, packageHashRow, packageRow, specfileRow } from "./rows";
+import { changelogRows, dependRows, fileRows, headerInfoRow, packageHashRow, packageRow, specfileRow } from "./rows";
 import type { EncodedTable, Layouts } from "./protocol";
 import type { PackageFile } from "./types";
-import { closeSync, fstatSync, readSync } from "node:fs";
+import { closeSync, fstatSync, readSync, statSync } from "node:fs";
 import { basename } from "node:path";
 
 /** Files up to this size are read whole (one read for header and digests). */
@@ -102,6 +102,7 @@ export class RowBuilder {
       const spec = await extractSpecFrom(pkg);
       tables.Specfiles_insert = this.encode("Specfiles_insert", [specfileRow(pkg, hash, spec)]);
     }
+    tables.PackageHeaderInfo = this.encode("PackageHeaderInfo", [headerInfoRow(pkg, hash, Math.floor(statSync(file.path).mtimeMs / 1000))]);
     tables.PackageHash = this.encode("PackageHash", [packageHashRow(pkg, hash, digests)]);
     return { pkgHash: hash, md5: digests.md5, tables, warnings };
   }

@@ -2,7 +2,7 @@
  * Rows of one package (reference §1.6–§1.7), built from the RPM model. Text stays raw bytes:
  * valid UTF-8 as it is, anything else byte-exact.
  */
-import type { ChangelogRow, DependRow, DependType, FileRow, PackageHashRow, PackageRow, SpecfileRow } from "../models/package";
+import type { ChangelogRow, DependRow, DependType, FileRow, HeaderDepKind, PackageHashRow, PackageHeaderInfoRow, PackageRow, SpecfileRow, Text } from "../models/package";
 import { changelogEntries, fileClasses, pkgArch, pkgCs, splitPackager, type RpmDeps, type RpmPackage, type SpecFile } from "../rpm";
 
 const EMPTY16 = new Uint8Array(16);
@@ -157,6 +157,68 @@ export function dependRows(pkg: RpmPackage, pkgHash: bigint): DependRow[] {
     for (let i = 0; i < d.count; i++) rows.push({ pkg_hash: pkgHash, dp_name: d.names.get(i), dp_version: d.versions.get(i), dp_flag: d.flags[i], dp_type: type });
   }
   return rows;
+}
+
+/** RECOMMEND/SUGGEST/SUPPLEMENT/ENHANCE NAME, VERSION, FLAGS tags (rpm >= 4.12). */
+const WEAK_TAGS: readonly [HeaderDepKind, number, number, number][] = [
+  ["recommend", 5046, 5047, 5048],
+  ["suggest", 5049, 5050, 5051],
+  ["supplement", 5052, 5053, 5054],
+  ["enhance", 5055, 5056, 5057],
+];
+
+/**
+ * PackageHeaderInfo (sql/0108): header range, explicit epoch, file mtime, every dependency in
+ * header order (duplicates and weak dependencies kept) and the raw CHANGELOGNAMEs.
+ */
+export function headerInfoRow(pkg: RpmPackage, pkgHash: bigint, fileMtime: number): PackageHeaderInfoRow {
+  const kinds: HeaderDepKind[] = [];
+  const names: Text[] = [];
+  const flags: number[] = [];
+  const versions: Text[] = [];
+  for (const [key, type] of DEP_KINDS) {
+    const d: RpmDeps = pkg[key];
+    for (let i = 0; i < d.count; i++) {
+      kinds.push(type);
+      names.push(d.names.get(i));
+      flags.push(d.flags[i]);
+      versions.push(d.versions.get(i));
+    }
+  }
+  const h = pkg.header;
+  for (const [kind, nameTag, versionTag, flagsTag] of WEAK_TAGS) {
+    const n = h.strList(nameTag);
+    if (!n) continue;
+    const v = h.strList(versionTag);
+    let f: ArrayLike<number> = [];
+    try {
+      f = h.ints(flagsTag);
+    } catch {
+      f = [];
+    }
+    for (let i = 0; i < n.length; i++) {
+      kinds.push(kind);
+      names.push(n.get(i));
+      flags.push(i < f.length ? f[i] : 0);
+      versions.push(v && i < v.length ? v.get(i) : "");
+    }
+  }
+  const c = pkg.changelog;
+  const chlog: Text[] = [];
+  for (let i = 0; i < c.count; i++) chlog.push(c.names.get(i));
+  return {
+    pkg_hash: pkgHash,
+    phi_header_start: Math.max(0, pkg.headerStart),
+    phi_header_end: Math.max(0, pkg.headerEnd),
+    phi_epoch_set: pkg.epoch === null ? 0 : 1,
+    phi_file_mtime: Math.max(0, Math.min(0xffffffff, Math.floor(fileMtime))),
+    "phi_deps.kind": kinds,
+    "phi_deps.name": names,
+    "phi_deps.flag": flags,
+    "phi_deps.version": versions,
+    phi_changelog_name: chlog,
+    phi_packager: pkg.packager,
+  };
 }
 
 /** One row per distinct (hash, text). */

@@ -16,7 +16,7 @@ import type { LoadContext } from "../loaders/context";
 import { PACKAGE_TABLES } from "../models/package";
 import { crashPoint } from "./crash";
 import { journalDone, journalStart, recoverUnfinished } from "./journal";
-import { knownByMd5, packageHashPairs } from "./lookup";
+import { knownByMd5, packageHashPairs, withHeaderInfo } from "./lookup";
 import { WorkerPool } from "./pool";
 import { tablesOf, type EncodedTable, type FromWorker, type Identified, type Layouts } from "./protocol";
 
@@ -234,6 +234,10 @@ export class PackageStore {
     if (items.length === 0) return;
     if (this.opts.dryRun) return;
     const stored = await packageHashPairs(this.db, [...new Set(items.map((x) => x.pkgHash))]);
+    // a stored package parsed again (--force) gets the PackageHeaderInfo row it lacks when it
+    // was loaded before migration 0108
+    const storedParsed = [...new Set(items.filter((x) => stored.has(x.pkgHash) && x.tables.PackageHeaderInfo).map((x) => x.pkgHash))];
+    const haveInfo = storedParsed.length ? await withHeaderInfo(this.db, storedParsed) : new Set<bigint>();
     const hashes: bigint[] = [];
     const seen = new Set<string>();
     for (const it of items) {
@@ -245,6 +249,11 @@ export class PackageStore {
         it.outcomes[it.index] = { status: "duplicate", pkgHash: it.pkgHash };
         // a new file digest of a stored package: remember it, so the file is known next time
         if (!pairKnown) this.writer.addEncodedOwned("PackageHash", it.tables.PackageHash.data, it.tables.PackageHash.rows);
+        const info = it.tables.PackageHeaderInfo;
+        if (info && stored.has(it.pkgHash) && !haveInfo.has(it.pkgHash)) {
+          this.writer.addEncodedOwned("PackageHeaderInfo", info.data, info.rows);
+          haveInfo.add(it.pkgHash);
+        }
         continue;
       }
       this.written.add(it.pkgHash);

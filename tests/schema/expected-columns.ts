@@ -935,6 +935,24 @@ export const TABLES: Record<string, TableSpec> = {
       TS64,
     ],
   },
+  // ------------------------------------------------------------ 0108 (ours: what rpm-md export needs)
+  PackageHeaderInfo: {
+    engine: "ReplacingMergeTree",
+    doc: "sql/0108, header facts the reference tables lose",
+    columns: [
+      ["pkg_hash", "UInt64"],
+      ["phi_header_start", "UInt64"],
+      ["phi_header_end", "UInt64"],
+      ["phi_epoch_set", "UInt8"],
+      ["phi_file_mtime", "UInt32"],
+      ["phi_deps.kind", "Array(Enum8('require' = 1, 'conflict' = 2, 'obsolete' = 3, 'provide' = 4, 'recommend' = 5, 'suggest' = 6, 'supplement' = 7, 'enhance' = 8))"],
+      ["phi_deps.name", "Array(String)"],
+      ["phi_deps.flag", "Array(UInt32)"],
+      ["phi_deps.version", "Array(String)"],
+      ["phi_changelog_name", "Array(String)"],
+      ["phi_packager", "String"],
+    ],
+  },
   // SNT §2.12
   AntivirusScanStatus: {
     engine: "MergeTree",
