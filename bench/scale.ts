@@ -49,7 +49,7 @@ function timed(argv: string[], out: "pipe" | "ignore" = "pipe"): Timed {
   const seconds = (performance.now() - t0) / 1000;
   const stderr = r.stderr.toString();
   const rss = /@@rss (\d+) ([\d.]+) ([\d.]+)/.exec(stderr);
-  return { seconds, cpu: rss ? Number(rss[2]) + Number(rss[3]) : NaN, rssMb: rss ? Number(rss[1]) / 1024 : NaN, code: r.exitCode, stdout: out === "pipe" ? r.stdout.toString() : "", stderr };
+  return { seconds, cpu: rss ? Number(rss[2]) + Number(rss[3]) : NaN, rssMb: rss ? Number(rss[1]) / 1024 : NaN, code: r.exitCode, stdout: out === "pipe" ? (r.stdout?.toString() ?? "") : "", stderr };
 }
 
 function ok(t: Timed, what: string): Timed {
