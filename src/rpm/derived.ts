@@ -105,8 +105,19 @@ export function splitChangelogName(raw: Uint8Array): { name: Uint8Array; evr: Ui
   return { name: raw.subarray(0, first + 1), evr: trimBytes(raw.subarray(first + 1)) };
 }
 
-/** The changelog as DB entries (§1.6.5), header order (newest first). */
+/** Entries already computed per package: the Packages row and the Changelog rows both need them. */
+const changelogCache = new WeakMap<RpmPackage, ChangelogEntry[]>();
+
+/** The changelog as DB entries (§1.6.5), header order (newest first). Do not modify the result. */
 export function changelogEntries(pkg: RpmPackage): ChangelogEntry[] {
+  const cached = changelogCache.get(pkg);
+  if (cached) return cached;
+  const out = computeChangelogEntries(pkg);
+  changelogCache.set(pkg, out);
+  return out;
+}
+
+function computeChangelogEntries(pkg: RpmPackage): ChangelogEntry[] {
   const c = pkg.changelog;
   const out = new Array<ChangelogEntry>(c.count);
   for (let i = 0; i < c.count; i++) {
