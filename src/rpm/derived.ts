@@ -105,13 +105,43 @@ export function splitChangelogName(raw: Uint8Array): { name: Uint8Array; evr: Ui
   return { name: raw.subarray(0, first + 1), evr: trimBytes(raw.subarray(first + 1)) };
 }
 
-/** The changelog as DB entries (§1.6.5), header order (newest first). */
+/** Entries already computed per package: the Packages row and the Changelog rows both need them. */
+const changelogCache = new WeakMap<RpmPackage, ChangelogEntry[]>();
+
+/** The changelog as DB entries (§1.6.5), header order (newest first). Do not modify the result. */
 export function changelogEntries(pkg: RpmPackage): ChangelogEntry[] {
+  const cached = changelogCache.get(pkg);
+  if (cached) return cached;
+  const out = computeChangelogEntries(pkg);
+  changelogCache.set(pkg, out);
+  return out;
+}
+
+/** splitChangelogName's result, located by offsets: three views per entry instead of six. */
+function computeChangelogEntries(pkg: RpmPackage): ChangelogEntry[] {
   const c = pkg.changelog;
+  const names = c.names;
+  const nd = names.data;
   const out = new Array<ChangelogEntry>(c.count);
   for (let i = 0; i < c.count; i++) {
-    const { name, evr } = splitChangelogName(c.names.get(i));
-    out[i] = { date: c.times[i], name, evr, text: c.texts.get(i), hash: mmhash(c.texts.get(i)) };
+    const s = names.start(i);
+    const e = names.end(i);
+    const found = nd.indexOf(GT, s);
+    const first = found >= 0 && found < e ? found : -1;
+    const second = first < 0 ? -1 : nd.indexOf(GT, first + 1);
+    let name: Uint8Array;
+    let evr: Uint8Array = EMPTY;
+    if (first < 0 || (second >= 0 && second < e)) name = nd.subarray(s, e);
+    else {
+      name = nd.subarray(s, first + 1);
+      let a = first + 1;
+      let b = e;
+      while (a < b && isSpace(nd[a])) a++;
+      while (b > a && isSpace(nd[b - 1])) b--;
+      evr = nd.subarray(a, b);
+    }
+    const text = c.texts.get(i);
+    out[i] = { date: c.times[i], name, evr, text, hash: mmhash(text) };
   }
   return out;
 }
