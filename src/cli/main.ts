@@ -37,6 +37,7 @@ export const main = defineCommand({
     vuln: lazy(() => import("./vuln")),
     errata: lazy(() => import("./errata")),
     feed: lazy(() => import("./feed")),
+    search: lazy(() => import("./search")),
   },
 });
 
