@@ -143,6 +143,25 @@ async function diff(db: Db, branch: string, ruuid: string): Promise<Diff> {
   return { packages: Number(c.packages), indexed: Number(c.indexed), added, removed };
 }
 
+/**
+ * Settings for DELETE on FileSearch. A server with patch parts (ClickHouse ≥ 25.7: the setting
+ * lightweight_delete_mode exists) deletes a few packages' rows by writing a small patch part instead of rewriting the
+ * row mask of every part touched (several times faster here); the table needs the block number
+ * and offset columns for that, switched on here once (an ALTER of table settings, replicated
+ * like any ALTER). Older servers use the classic lightweight DELETE.
+ */
+async function deleteSettings(db: Db): Promise<Settings> {
+  const [r] = await db.query<{ mode: bigint; engine: string }>(
+    `SELECT (SELECT count() FROM system.settings WHERE name = 'lightweight_delete_mode') AS mode,
+            (SELECT any(engine_full) FROM system.tables WHERE database = currentDatabase() AND name = 'FileSearch') AS engine`,
+  );
+  if (!r || Number(r.mode) === 0) return SETTINGS;
+  if (!/enable_block_number_column = 1/.test(r.engine) || !/enable_block_offset_column = 1/.test(r.engine)) {
+    await db.command("ALTER TABLE FileSearch MODIFY SETTING enable_block_number_column = 1, enable_block_offset_column = 1");
+  }
+  return { ...SETTINGS, lightweight_delete_mode: "lightweight_update" };
+}
+
 /** Refreshes FileSearch for one branch, holding the lease `filesearch <branch>`. */
 export async function refreshFileSearch(ctx: LoadContext, name: string, opts: FileSearchOptions = {}): Promise<FileSearchReport> {
   const branch = checkBranchName(name);
@@ -215,7 +234,7 @@ async function incremental(db: Db, branch: string, d: Diff, report: FileSearchRe
   // rows of the packages that left, and any rows of those entering (left by an interrupted run)
   const changed = `${branchRows(branch)} AND lead IN ${quoteIntList([...d.added, ...d.removed])}`;
   report.rowsDeleted = await count(db, changed);
-  if (report.rowsDeleted) await db.command(`DELETE FROM FileSearch WHERE ${changed}`, { settings: SETTINGS });
+  if (report.rowsDeleted) await db.command(`DELETE FROM FileSearch WHERE ${changed}`, { settings: await deleteSettings(db) });
   if (d.added.length) {
     const added = quoteIntList(d.added);
     await db.command(insertSql(branch, `pkg_hash IN ${added}`), { settings: SETTINGS });
@@ -231,6 +250,7 @@ async function fullFill(db: Db, branch: string, ruuid: string, report: FileSearc
   const [ind] = await db.query<{ n: bigint }>(`SELECT count() AS n FROM ${PACKAGES} WHERE branch = ${b}`);
   if (Number(ind.n)) await db.command(`DELETE FROM ${PACKAGES} WHERE branch = ${b}`);
   report.rowsDeleted = await count(db, branchRows(branch));
+  // every row of the branch: the classic lightweight DELETE (a patch part would list them all)
   if (report.rowsDeleted) await db.command(`DELETE FROM FileSearch WHERE ${branchRows(branch)}`, { settings: SETTINGS });
   report.removed = Number(ind.n);
   const members = `pkg_hash IN ${membersOf(ruuid)}`;
