@@ -150,7 +150,17 @@ async function diff(db: Db, branch: string, ruuid: string): Promise<Diff> {
  * and offset columns for that, switched on here once (an ALTER of table settings, replicated
  * like any ALTER). Older servers use the classic lightweight DELETE.
  */
+const deleteSettingsOf = new WeakMap<Db, Settings>();
+
 async function deleteSettings(db: Db): Promise<Settings> {
+  const known = deleteSettingsOf.get(db);
+  if (known) return known;
+  const settings = await probeDeleteSettings(db);
+  deleteSettingsOf.set(db, settings);
+  return settings;
+}
+
+async function probeDeleteSettings(db: Db): Promise<Settings> {
   const [r] = await db.query<{ mode: bigint; engine: string }>(
     `SELECT (SELECT count() FROM system.settings WHERE name = 'lightweight_delete_mode') AS mode,
             (SELECT any(engine_full) FROM system.tables WHERE database = currentDatabase() AND name = 'FileSearch') AS engine`,
@@ -188,7 +198,9 @@ async function refreshHeld(ctx: LoadContext, branch: string, opts: FileSearchOpt
     // no package set (any more): nothing of the branch may stay searchable
     report.rowsDeleted = await count(db, branchRows(branch));
     if (report.rowsDeleted) await db.command(`DELETE FROM FileSearch WHERE ${branchRows(branch)}`, { settings: SETTINGS });
-    await db.command(`DELETE FROM ${PACKAGES} WHERE branch = ${quoteString(branch)}`);
+    const [ind] = await db.query<{ n: bigint }>(`SELECT count() AS n FROM ${PACKAGES} WHERE branch = ${quoteString(branch)}`);
+    if (Number(ind.n)) await db.command(`DELETE FROM ${PACKAGES} WHERE branch = ${quoteString(branch)}`);
+    report.removed = Number(ind.n);
     report.mode = "empty";
   } else {
     const d = await diff(db, branch, latest.ruuid);
@@ -198,7 +210,7 @@ async function refreshHeld(ctx: LoadContext, branch: string, opts: FileSearchOpt
     else if (changed > 0) await incremental(db, branch, d, report);
   }
   report.seconds = (performance.now() - t0) / 1000;
-  if (report.mode !== "unchanged") {
+  if (report.mode !== "unchanged" && (report.mode !== "empty" || report.removed + report.rowsDeleted > 0)) {
     await insertRows(db, RUNS, [
       {
         branch,
