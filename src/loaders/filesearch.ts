@@ -204,10 +204,11 @@ async function refreshHeld(ctx: LoadContext, branch: string, opts: FileSearchOpt
     report.mode = "empty";
   } else {
     const d = await diff(db, branch, latest.ruuid);
+    ctx.log.debug("FileSearch step diff", { ms: Math.round(performance.now() - t0) });
     report.packages = d.packages;
     const changed = d.added.length + d.removed.length;
     if (opts.full || d.indexed === 0 || changed > Math.max(2000, d.packages / 4)) await fullFill(db, branch, latest.ruuid, report);
-    else if (changed > 0) await incremental(db, branch, d, report);
+    else if (changed > 0) await incremental(db, branch, d, report, ctx.log);
   }
   report.seconds = (performance.now() - t0) / 1000;
   if (report.mode !== "unchanged" && (report.mode !== "empty" || report.removed + report.rowsDeleted > 0)) {
@@ -238,7 +239,13 @@ async function refreshHeld(ctx: LoadContext, branch: string, opts: FileSearchOpt
   return report;
 }
 
-async function incremental(db: Db, branch: string, d: Diff, report: FileSearchReport): Promise<void> {
+async function incremental(db: Db, branch: string, d: Diff, report: FileSearchReport, log?: LoadContext["log"]): Promise<void> {
+  let mark = performance.now();
+  const step = (name: string) => {
+    const now = performance.now();
+    log?.debug(`FileSearch step ${name}`, { ms: Math.round(now - mark) });
+    mark = now;
+  };
   report.mode = "incremental";
   report.added = d.added.length;
   report.removed = d.removed.length;
@@ -246,14 +253,19 @@ async function incremental(db: Db, branch: string, d: Diff, report: FileSearchRe
   // rows of the packages that left, and any rows of those entering (left by an interrupted run)
   const changed = `${branchRows(branch)} AND lead IN ${quoteIntList([...d.added, ...d.removed])}`;
   report.rowsDeleted = await count(db, changed);
+  step("count");
   if (report.rowsDeleted) await db.command(`DELETE FROM FileSearch WHERE ${changed}`, { settings: await deleteSettings(db) });
+  step("delete");
   if (d.added.length) {
     const added = quoteIntList(d.added);
     await db.command(insertSql(branch, `pkg_hash IN ${added}`), { settings: SETTINGS });
+    step("insert");
     report.rowsInserted = await count(db, `${branchRows(branch)} AND lead IN ${added}`);
+    step("count");
   }
   if (d.removed.length) await db.command(`DELETE FROM ${PACKAGES} WHERE branch = ${b} AND pkg_hash IN ${quoteIntList(d.removed)}`, { settings: SETTINGS });
   if (d.added.length) await insertRows(db, PACKAGES, d.added.map((h) => ({ branch, pkg_hash: h })));
+  step("package list");
 }
 
 async function fullFill(db: Db, branch: string, ruuid: string, report: FileSearchReport): Promise<void> {
