@@ -4,14 +4,16 @@
 -- snapshot writes only the rows of packages that entered the set and deletes those of packages
 -- that left it, computed against altrepodb_filesearch_packages (not against an older snapshot,
 -- which may have been replaced or deleted since).
+-- A package leaves the list by a row with present = 0 (no mutation); read it with FINAL.
 CREATE TABLE IF NOT EXISTS altrepodb_filesearch_packages
 (
     branch   String,
-    pkg_hash UInt64
+    pkg_hash UInt64,
+    present  UInt8,
+    at       DateTime64(6) DEFAULT now64(6)
 )
-ENGINE = ReplacingMergeTree
-ORDER BY (branch, pkg_hash)
-SETTINGS non_replicated_deduplication_window = 1000;
+ENGINE = ReplacingMergeTree(at)
+ORDER BY (branch, pkg_hash);
 
 -- One row per refresh of a branch: the package set it indexed, full or incremental, and what it
 -- wrote (rows_inserted) and retracted (rows_deleted) in FileSearch.

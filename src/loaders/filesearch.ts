@@ -25,6 +25,8 @@ import { InputError } from "./errors";
 import { withLoadLock } from "./lock";
 
 const PACKAGES = "altrepodb_filesearch_packages";
+/** SQL: the packages whose rows FileSearch holds for a branch (latest row per package wins). */
+const listed = (branch: string) => `(SELECT pkg_hash FROM ${PACKAGES} FINAL WHERE branch = ${quoteString(branch)} AND present = 1)`;
 const RUNS = "altrepodb_filesearch_runs";
 /** File rows per INSERT … SELECT slice of a full fill. */
 const SLICE_ROWS = 4_000_000;
@@ -68,7 +70,7 @@ const ROOTS = "pkgset_depth = 0 AND pkgset_kv.v[indexOf(pkgset_kv.k, 'class')] =
 export async function fileSearchBranches(db: Db): Promise<string[]> {
   const rows = await db.query<{ b: string }>(
     `SELECT DISTINCT pkgset_nodename AS b FROM PackageSetName WHERE ${ROOTS}
-     UNION DISTINCT SELECT DISTINCT branch AS b FROM ${PACKAGES}`,
+     UNION DISTINCT SELECT DISTINCT branch AS b FROM ${PACKAGES} FINAL WHERE present = 1`,
   );
   return rows.map((r) => r.b).sort();
 }
@@ -128,13 +130,13 @@ interface Diff {
 async function diff(db: Db, branch: string, ruuid: string): Promise<Diff> {
   const [c] = await db.query<{ packages: bigint; indexed: bigint }>(
     `SELECT (SELECT uniqExact(pkg_hash) FROM ${membersOf(ruuid)}) AS packages,
-            (SELECT uniqExact(pkg_hash) FROM ${PACKAGES} WHERE branch = ${quoteString(branch)}) AS indexed`,
+            (SELECT uniqExact(pkg_hash) FROM ${listed(branch)}) AS indexed`,
   );
   const rows = await db.query<{ h: bigint; side: number }>(
     `SELECT pkg_hash AS h, min(side) AS side FROM (
        SELECT DISTINCT pkg_hash, 1 AS side FROM ${membersOf(ruuid)}
        UNION ALL
-       SELECT DISTINCT pkg_hash, 2 AS side FROM ${PACKAGES} WHERE branch = ${quoteString(branch)}
+       SELECT DISTINCT pkg_hash, 2 AS side FROM ${listed(branch)}
      ) GROUP BY pkg_hash HAVING count() = 1`,
   );
   const added: bigint[] = [];
@@ -198,9 +200,7 @@ async function refreshHeld(ctx: LoadContext, branch: string, opts: FileSearchOpt
     // no package set (any more): nothing of the branch may stay searchable
     report.rowsDeleted = await count(db, branchRows(branch));
     if (report.rowsDeleted) await db.command(`DELETE FROM FileSearch WHERE ${branchRows(branch)}`, { settings: SETTINGS });
-    const [ind] = await db.query<{ n: bigint }>(`SELECT count() AS n FROM ${PACKAGES} WHERE branch = ${quoteString(branch)}`);
-    if (Number(ind.n)) await db.command(`DELETE FROM ${PACKAGES} WHERE branch = ${quoteString(branch)}`);
-    report.removed = Number(ind.n);
+    report.removed = await unlistAll(db, branch);
     report.mode = "empty";
   } else {
     const d = await diff(db, branch, latest.ruuid);
@@ -239,6 +239,13 @@ async function refreshHeld(ctx: LoadContext, branch: string, opts: FileSearchOpt
   return report;
 }
 
+/** Marks every listed package of the branch as gone; returns how many were listed. */
+async function unlistAll(db: Db, branch: string): Promise<number> {
+  const [r] = await db.query<{ n: bigint }>(`SELECT count() AS n FROM ${listed(branch)}`);
+  if (Number(r.n)) await db.command(`INSERT INTO ${PACKAGES} (branch, pkg_hash, present) SELECT ${quoteString(branch)}, pkg_hash, 0 FROM ${listed(branch)}`, { settings: SETTINGS });
+  return Number(r.n);
+}
+
 async function incremental(db: Db, branch: string, d: Diff, report: FileSearchReport, log?: LoadContext["log"]): Promise<void> {
   let mark = performance.now();
   const step = (name: string) => {
@@ -249,7 +256,6 @@ async function incremental(db: Db, branch: string, d: Diff, report: FileSearchRe
   report.mode = "incremental";
   report.added = d.added.length;
   report.removed = d.removed.length;
-  const b = quoteString(branch);
   // rows of the packages that left, and any rows of those entering (left by an interrupted run)
   const changed = `${branchRows(branch)} AND lead IN ${quoteIntList([...d.added, ...d.removed])}`;
   report.rowsDeleted = await count(db, changed);
@@ -263,20 +269,17 @@ async function incremental(db: Db, branch: string, d: Diff, report: FileSearchRe
     report.rowsInserted = await count(db, `${branchRows(branch)} AND lead IN ${added}`);
     step("count");
   }
-  if (d.removed.length) await db.command(`DELETE FROM ${PACKAGES} WHERE branch = ${b} AND pkg_hash IN ${quoteIntList(d.removed)}`, { settings: SETTINGS });
-  if (d.added.length) await insertRows(db, PACKAGES, d.added.map((h) => ({ branch, pkg_hash: h })));
+  await insertRows(db, PACKAGES, [...d.removed.map((h) => ({ branch, pkg_hash: h, present: 0 })), ...d.added.map((h) => ({ branch, pkg_hash: h, present: 1 }))]);
   step("package list");
 }
 
 async function fullFill(db: Db, branch: string, ruuid: string, report: FileSearchReport): Promise<void> {
   report.mode = "full";
   const b = quoteString(branch);
-  const [ind] = await db.query<{ n: bigint }>(`SELECT count() AS n FROM ${PACKAGES} WHERE branch = ${b}`);
-  if (Number(ind.n)) await db.command(`DELETE FROM ${PACKAGES} WHERE branch = ${b}`);
+  report.removed = await unlistAll(db, branch);
   report.rowsDeleted = await count(db, branchRows(branch));
   // every row of the branch: the classic lightweight DELETE (a patch part would list them all)
   if (report.rowsDeleted) await db.command(`DELETE FROM FileSearch WHERE ${branchRows(branch)}`, { settings: SETTINGS });
-  report.removed = Number(ind.n);
   const members = `pkg_hash IN ${membersOf(ruuid)}`;
   const [f] = await db.query<{ n: bigint }>(`SELECT count() AS n FROM Files WHERE ${members}`);
   const slices = Math.max(1, Math.ceil(Number(f.n) / SLICE_ROWS));
@@ -285,6 +288,6 @@ async function fullFill(db: Db, branch: string, ruuid: string, report: FileSearc
     await db.command(insertSql(branch, cond), { settings: SETTINGS });
   }
   report.rowsInserted = await count(db, branchRows(branch));
-  await db.command(`INSERT INTO ${PACKAGES} (branch, pkg_hash) SELECT DISTINCT ${b}, pkg_hash FROM ${membersOf(ruuid)}`, { settings: SETTINGS });
+  await db.command(`INSERT INTO ${PACKAGES} (branch, pkg_hash, present) SELECT DISTINCT ${b}, pkg_hash, 1 FROM ${membersOf(ruuid)}`, { settings: SETTINGS });
   report.added = report.packages;
 }

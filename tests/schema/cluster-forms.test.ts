@@ -42,7 +42,7 @@ describe("cluster and plain forms of the migrations", () => {
     expect(mine.length).toBe(2);
     const out = mine.map((s) => toClusterStatement(s.sql, "altrepo"));
     expect(out[0]).toContain("CREATE TABLE IF NOT EXISTS altrepodb_filesearch_packages ON CLUSTER altrepo");
-    expect(out[0]).toContain("ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/altrepodb_filesearch_packages', '{replica}')");
+    expect(out[0]).toContain("ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/altrepodb_filesearch_packages', '{replica}', at)");
     expect(out[1]).toContain("ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/altrepodb_filesearch_runs', '{replica}')");
   });
 
