@@ -127,11 +127,13 @@ interface Diff {
   removed: bigint[];
 }
 
-async function diff(db: Db, branch: string, ruuid: string): Promise<Diff> {
+/** The set difference; only the sizes when a full fill is asked for or nothing is listed yet. */
+async function diff(db: Db, branch: string, ruuid: string, full: boolean): Promise<Diff> {
   const [c] = await db.query<{ packages: bigint; indexed: bigint }>(
     `SELECT (SELECT uniqExact(pkg_hash) FROM ${membersOf(ruuid)}) AS packages,
             (SELECT uniqExact(pkg_hash) FROM ${listed(branch)}) AS indexed`,
   );
+  if (full || Number(c.indexed) === 0) return { packages: Number(c.packages), indexed: Number(c.indexed), added: [], removed: [] };
   const rows = await db.query<{ h: bigint; side: number }>(
     `SELECT pkg_hash AS h, min(side) AS side FROM (
        SELECT DISTINCT pkg_hash, 1 AS side FROM ${membersOf(ruuid)}
@@ -203,7 +205,7 @@ async function refreshHeld(ctx: LoadContext, branch: string, opts: FileSearchOpt
     report.removed = await unlistAll(db, branch);
     report.mode = "empty";
   } else {
-    const d = await diff(db, branch, latest.ruuid);
+    const d = await diff(db, branch, latest.ruuid, !!opts.full);
     ctx.log.debug("FileSearch step diff", { ms: Math.round(performance.now() - t0) });
     report.packages = d.packages;
     const changed = d.added.length + d.removed.length;
