@@ -41,6 +41,7 @@ export const main = defineCommand({
     image: lazy(() => import("./image")),
     export: lazy(() => import("./export")),
     pkgset: lazy(() => import("./pkgset")),
+    search: lazy(() => import("./search")),
   },
 });
 

@@ -49,8 +49,11 @@ const load = defineCommand({
       console.log(`rows: ${Object.entries(report.rows).map(([t, n]) => `${t} ${n}`).join(", ")}`);
       for (const f of report.failures.slice(0, 20)) console.log(`failed: ${f.path}: ${f.error}`);
       if (report.failures.length > 20) console.log(`… and ${report.failures.length - 20} more failures (--json lists all)`);
+      const fs = report.fileSearch;
+      if (fs && fs.mode !== "unchanged") console.log(`FileSearch (${fs.mode}, set of ${fs.date}): ${fs.added} packages added, ${fs.removed} removed, ${fs.rowsInserted} rows written, ${fs.rowsDeleted} deleted`);
     }
     if (!report.dryRun) await fireTriggers(ctx, "repo.load", report, { failed: !report.complete, release: closeAll });
+    if (report.fileSearchError) throw new RunFailed(`package set ${report.branch} ${report.date} is loaded, but FileSearch was not refreshed: ${report.fileSearchError} (run altrepodb search rebuild --branch ${report.branch})`);
     if (report.failures.length) throw new RunFailed(`package set ${report.branch} ${report.date} is incomplete: ${report.failures.length} package(s) could not be loaded`);
   },
 });

@@ -32,7 +32,7 @@
  * time.
  */
 import { hostname } from "node:os";
-import { quoteString, type Db } from "../db";
+import { quoteString, type Db, type Settings } from "../db";
 import type { LoadContext } from "./context";
 import { throwIfAborted } from "./errors";
 
@@ -72,7 +72,35 @@ interface Claim extends LeaseHolder {
   expires: string;
 }
 
+/**
+ * Cluster mode (`db init --cluster`: the lease table is a ReplicatedMergeTree, one replica per
+ * node, loaders on different hosts talking to different nodes): a claim is written with a quorum
+ * of replicas (`insert_quorum = 'auto'`, the majority, not in parallel) and the claims are read
+ * with `select_sequential_consistency`, so a read on any node sees every claim acknowledged
+ * before it, or fails (and the load is retried) — the replication-lag gap of the file comment
+ * is closed. One server: nothing is set.
+ */
+export function leaseSettings(engine: string): { write: Settings; read: Settings } {
+  if (!engine.startsWith("Replicated")) return { write: {}, read: {} };
+  return { write: { insert_quorum: "auto", insert_quorum_parallel: 0 }, read: { select_sequential_consistency: 1 } };
+}
+
+const settingsOf = new WeakMap<Db, Promise<{ write: Settings; read: Settings }>>();
+
+function tableSettings(db: Db): Promise<{ write: Settings; read: Settings }> {
+  let p = settingsOf.get(db);
+  if (!p) {
+    p = db
+      .query<{ e: string }>(`SELECT engine AS e FROM system.tables WHERE database = currentDatabase() AND name = ${quoteString(TABLE)}`)
+      .then((r) => leaseSettings(r[0]?.e ?? ""));
+    p.catch(() => settingsOf.delete(db));
+    settingsOf.set(db, p);
+  }
+  return p;
+}
+
 async function liveClaims(db: Db, key: string): Promise<Claim[]> {
+  const { read } = await tableSettings(db);
   return db.query<Claim>(
     `SELECT owner, host, pid, toString(first_at) AS since, toString(last_expires) AS expires
      FROM (
@@ -83,13 +111,16 @@ async function liveClaims(db: Db, key: string): Promise<Claim[]> {
      )
      WHERE last_released = 0 AND last_expires > now64(3)
      ORDER BY first_at, owner`,
+    { settings: read },
   );
 }
 
 async function writeRow(db: Db, key: string, owner: string, ttlMs: number, released: boolean, who = { host: hostname(), pid: process.pid }): Promise<void> {
+  const { write } = await tableSettings(db);
   await db.command(
     `INSERT INTO ${TABLE} (key, owner, host, pid, expires, released)
      SELECT ${quoteString(key)}, ${quoteString(owner)}, ${quoteString(who.host)}, ${Math.trunc(who.pid)}, now64(3) + toIntervalMillisecond(${Math.round(ttlMs)}), ${released ? 1 : 0}`,
+    { settings: write },
   );
 }
 

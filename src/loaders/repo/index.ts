@@ -12,6 +12,7 @@ import { PackageStore, type PackageFile, type PackageLoadOptions, type PackageOu
 import type { LoadContext } from "../context";
 import { AlreadyLoaded, InputError, throwIfAborted } from "../errors";
 import { withLoadLock } from "../lock";
+import { indexFiles } from "./search";
 import { readSnapshot, type Snapshot } from "./layout";
 import { cloneLoad, recordLoad, sameSnapshot, snapshotFingerprint, storedFiles } from "./unchanged";
 import { checkFiles } from "./files";
@@ -44,7 +45,10 @@ export async function loadRepo(ctx: LoadContext, input: RepoLoadInput): Promise<
   const branch = checkBranch(input.branch);
   parseDate(input.date);
   const snap = readSnapshot(input.path);
-  return withLoadLock(ctx, `repo ${branch} ${input.date}`, (c) => loadRepoHeld(c, input, snap), ctx.lock);
+  const report = await withLoadLock(ctx, `repo ${branch} ${input.date}`, (c) => loadRepoHeld(c, input, snap), ctx.lock);
+  // FileSearch follows the branch's latest package set (after the lease: it has its own)
+  await indexFiles(ctx, report, input);
+  return report;
 }
 
 function checkBranch(name: string): string {

@@ -69,10 +69,14 @@ export async function existingLoads(db: Db, branch: string, dateEpoch: number): 
   return rows.map((r) => ({ ruuid: r.ruuid, complete: Number(r.complete) === 1 }));
 }
 
-/** Removes every row of a load (all its nodes and members). */
+/**
+ * Removes every row of a load (all its nodes and members). The node ids are read first and
+ * deleted as literals: a replicated table (cluster mode) refuses a mutation whose condition reads
+ * another table.
+ */
 export async function deleteLoad(db: Db, ruuid: string): Promise<void> {
-  const uuids = `(SELECT pkgset_uuid FROM PackageSetName WHERE pkgset_ruuid = toUUID(${quoteString(ruuid)}))`;
-  await db.command(`DELETE FROM PackageSet WHERE pkgset_uuid IN ${uuids}`);
+  const nodes = await db.query<{ u: string }>(`SELECT DISTINCT toString(pkgset_uuid) AS u FROM PackageSetName WHERE pkgset_ruuid = toUUID(${quoteString(ruuid)})`);
+  await clearMembers(db, nodes.map((n) => n.u));
   await db.command(`DELETE FROM PackageSetName WHERE pkgset_ruuid = toUUID(${quoteString(ruuid)})`);
 }
 

@@ -1,5 +1,6 @@
 /** Input and report of the repository snapshot loader (CLI `repo load`, daemon `repo.load`). */
 import type { RowCounts } from "../../db";
+import type { FileSearchReport } from "../filesearch";
 
 export interface RepoLoadInput {
   /** Branch / package set name, e.g. "p10" (lower-cased). */
@@ -16,6 +17,8 @@ export interface RepoLoadInput {
   workers?: number;
   /** Read and parse everything, write nothing. */
   dryRun?: boolean;
+  /** Do not refresh FileSearch after the load (default: refresh; `altrepodb search rebuild` does it later). */
+  noFileSearch?: boolean;
 }
 
 export type { FailedItem } from "../context";
@@ -34,4 +37,8 @@ export interface RepoLoadReport {
   failures: FailedItem[];
   rows: RowCounts;
   seconds: number;
+  /** FileSearch refresh after the load (src/loaders/filesearch.ts); absent for a dry run or when skipped. */
+  fileSearch?: FileSearchReport;
+  /** Why the FileSearch refresh failed (the package set itself is loaded; `search rebuild` redoes it). */
+  fileSearchError?: string;
 }

@@ -30,7 +30,9 @@ import { parseTask } from "./parse";
 import { approvalRowsFromDisk, approvalRowsToWrite, type TaskApprovalRow } from "./rows/approvals";
 import { iterationRow, type TaskChrootRow, type TaskIterationRow } from "./rows/iterations";
 import { planHashRows, planPackageRows } from "./rows/plan";
+import { taskSearchRow } from "./rows/search";
 import { taskStateRow } from "./rows/states";
+import { writeSearch } from "./events/write";
 import { taskRows } from "./rows/tasks";
 import { backfillDepends } from "./save/backfill";
 import { chrootKey, serverArrayHashes } from "./save/chroots";
@@ -184,8 +186,12 @@ async function loadTaskHeld(ctx: LoadContext, input: TaskLoadInput): Promise<Tas
   report.skipped.push(...fs.problems);
   report.warnings.push(...fs.warnings);
   report.complete = report.skipped.length === 0;
-  if (report.complete) await syncTables(db, [{ table: "TaskStates", where, key: KEYS.TaskStates, rows: [taskStateRow(task)] }], { dryRun, written: report.rows, present: report.present });
-  else log.warn("state not written: the load is incomplete", { task: s.taskId, skipped: report.skipped.length });
+  if (report.complete) {
+    await syncTables(db, [{ table: "TaskStates", where, key: KEYS.TaskStates, rows: [taskStateRow(task)] }], { dryRun, written: report.rows, present: report.present });
+    // the API's task search (GlobalSearch): a new row when the state (or owner, components) changed
+    const n = dryRun ? 0 : await writeSearch(db, taskSearchRow(task));
+    if (n) report.rows.GlobalSearch = (report.rows.GlobalSearch ?? 0) + n;
+  } else log.warn("state not written: the load is incomplete", { task: s.taskId, skipped: report.skipped.length });
 
   for (const p of fs.problems) log.warn("skipped", { task: s.taskId, file: p.path, reason: p.error });
   for (const w of fs.warnings) log.debug("corrected", { task: s.taskId, file: w.path, note: w.error });

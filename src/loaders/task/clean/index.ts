@@ -15,6 +15,7 @@ import { insertRows } from "../../../db";
 import type { LoadContext } from "../../context";
 import { InputError } from "../../errors";
 import { TaskFs } from "../fs";
+import { writeSearch } from "../events/write";
 import { deletedStateRow, type TaskStateRow } from "../rows/states";
 import { printable } from "../text";
 
@@ -92,7 +93,11 @@ export async function cleanTasks(ctx: LoadContext, input: TaskCleanInput): Promi
     const fsState = printable(new TaskFs(dir).text("task/state"));
     if (fsState !== t.state) report.unclear.push({ taskId: id, db: t.state, fs: fsState });
   }
-  if (!input.dryRun) report.rows = await insertRows(ctx.db, "TaskStates", rows as unknown as Record<string, unknown>[]);
+  if (!input.dryRun) {
+    report.rows = await insertRows(ctx.db, "TaskStates", rows as unknown as Record<string, unknown>[]);
+    // GlobalSearch: the task's last search string with the state DELETED (the API hides those)
+    for (const id of report.deleted) await writeSearch(ctx.db, { lead: String(id), type: "task", search_string: "|||DELETED|" });
+  }
   report.seconds = (performance.now() - started) / 1000;
   return report;
 }

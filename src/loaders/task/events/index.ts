@@ -2,5 +2,5 @@
 export * from "./schema";
 export { approvalRow, deletedRow, eventTime, searchRow, splitSrpm, stageProgressRow, stateProgressRow, subtaskProgressRow, subtaskRows } from "./rows";
 export type { ApprovalRow, ProgressRow, SearchRow, SubtaskProgressRow } from "./rows";
-export { insertNew, writeApproval, writeDeleted, writeProgress, writeSearch, writeSubtaskProgress } from "./write";
+export { insertNew, mergeSearch, writeApproval, writeDeleted, writeProgress, writeSearch, writeSubtaskProgress } from "./write";
 export { findTaskDir, taskDirCandidates } from "./locate";

@@ -48,9 +48,23 @@ export function writeSubtaskProgress(db: Db, rows: readonly SubtaskProgressRow[]
   return insertNew(db, "TaskSubtaskProgress", rows as unknown as Record<string, unknown>[]);
 }
 
-/** Appended only when the task's latest search string differs. */
+/**
+ * Fields of a new search string that are empty (repo, owner, components: a task.state message for
+ * a deleted task carries only the id and the state) keep the task's previous values.
+ */
+export function mergeSearch(prev: string, next: string): string {
+  const p = prev.split("|");
+  const n = next.split("|");
+  if (p.length !== 5 || n.length !== 5) return next;
+  for (const i of [0, 1, 2, 4]) if (n[i] === "") n[i] = p[i];
+  return n.join("|");
+}
+
+/** Appended only when the task's latest search string differs (after mergeSearch). */
 export async function writeSearch(db: Db, row: SearchRow): Promise<number> {
-  const r = await db.query<{ s: string }>(`SELECT argMax(search_string, ts) AS s, count() AS n FROM GlobalSearch WHERE lead = ${quoteString(row.lead)} AND type = ${quoteString(row.type)}`);
-  if (r[0] && Number((r[0] as { n?: number }).n ?? 0) > 0 && r[0].s === row.search_string) return 0;
-  return insertRows(db, "GlobalSearch", [row as unknown as Record<string, unknown>]);
+  const r = await db.query<{ s: string; n: number | bigint }>(`SELECT argMax(search_string, ts) AS s, count() AS n FROM GlobalSearch WHERE lead = ${quoteString(row.lead)} AND type = ${quoteString(row.type)}`);
+  const prev = r[0] && Number(r[0].n) > 0 ? r[0].s : undefined;
+  const search_string = prev === undefined ? row.search_string : mergeSearch(prev, row.search_string);
+  if (prev === search_string) return 0;
+  return insertRows(db, "GlobalSearch", [{ ...row, search_string }]);
 }
