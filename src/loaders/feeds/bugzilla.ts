@@ -5,10 +5,11 @@
  * case. `changeddate` is read in the feed's time zone (`timezone`, default UTC), never the
  * host's. A row without 13 fields or with a bad id or date is rejected with its line.
  */
+import { EncodedRows } from "../../db/index.ts";
 import { decodeBody, HttpError } from "../../http/index.ts";
 import { getPart, isUrl, notHtml } from "./source.ts";
 import type { FeedModule } from "./runner.ts";
-import { csvRows } from "./csv.ts";
+import { csvBody } from "./csv.ts";
 import { partsHash, Rejects } from "./util.ts";
 import { zonedToEpoch } from "./time.ts";
 
@@ -38,11 +39,11 @@ export const bugzilla: FeedModule = {
       `SELECT bz_id AS id, argMax(concat(${FIELDS.join(", '\\x1f', ")}, '\\x1f', toString(toUnixTimestamp(bz_last_changed))), ts) AS k FROM Bugzilla GROUP BY bz_id`,
     ))
       latest.set(Number(r.id), r.k);
-    const rows: object[] = [];
+    const rows = await EncodedRows.open(ctx.db, "Bugzilla", ["bz_id", ...FIELDS, "bz_last_changed"]);
     const rejects = new Rejects();
     let records = 0;
     let header = true;
-    for (const { line, fields } of csvRows(new TextDecoder().decode(body))) {
+    for (const { line, fields } of csvBody(body)) {
       if (header) {
         header = false;
         if (!/^(bug id|id|bug_id)$/i.test(fields[0]!.trim())) throw new Error(`bug list: the first line is not the CSV header (${fields.slice(0, 3).join(",")}…)`);
@@ -72,11 +73,11 @@ export const bugzilla: FeedModule = {
       const key = `${FIELDS.map((f) => row[f]).join("\x1f")}\x1f${row.bz_last_changed}`;
       if (latest.get(id) === key) continue;
       latest.set(id, key);
-      rows.push(row);
+      rows.add(row);
     }
     return {
       records,
-      tables: [{ table: "Bugzilla", rows, columns: ["bz_id", ...FIELDS, "bz_last_changed"] }],
+      tables: [rows],
       rejected: rejects.items,
       etag: part.etag,
       lastModified: part.lastModified,
