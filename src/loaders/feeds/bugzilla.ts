@@ -65,12 +65,16 @@ export const bugzilla: FeedModule = {
       }
       records++;
       const row: Record<string, unknown> = { bz_id: id };
-      FIELDS.forEach((f, k) => (row[f] = fields[k + 1]!.trim()));
-      if (row.bz_resolution === "---") row.bz_resolution = "";
-      row.bz_assignee = String(row.bz_assignee).toLowerCase();
-      row.bz_reporter = String(row.bz_reporter).toLowerCase();
+      let key = "";
+      for (let k = 0; k < FIELDS.length; k++) {
+        let v = fields[k + 1]!.trim();
+        if (k === 1 && v === "---") v = "";
+        else if (k === 8 || k === 9) v = v.toLowerCase(); // assignee, reporter
+        row[FIELDS[k]!] = v;
+        key += `${v}\x1f`;
+      }
       row.bz_last_changed = zonedToEpoch(+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +(m[6] ?? 0), ctx.src.tz);
-      const key = `${FIELDS.map((f) => row[f]).join("\x1f")}\x1f${row.bz_last_changed}`;
+      key += row.bz_last_changed;
       if (latest.get(id) === key) continue;
       latest.set(id, key);
       rows.add(row);
