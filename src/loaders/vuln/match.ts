@@ -114,8 +114,12 @@ export async function matchVulnerabilities(ctx: LoadContext, input: MatchInput):
       for (const part of await assignChunks(db, mapped, counts, input.chunkCandidates ?? CHUNK_CANDIDATES)) {
         throwIfAborted(ctx.signal);
         const index = new CpeMatchIndex();
-        for (const r of await db.query<CpeMatchRow>(`SELECT * EXCEPT k FROM ${RANGES} WHERE k IN (SELECT k FROM ${CHUNK_KEYS} WHERE chunk = ${part.chunk})`))
-          index.add({ ...r, vuln_hash: BigInt(r.vuln_hash), cpe_hash: BigInt(r.cpe_hash), cpm_version_hash: BigInt(r.cpm_version_hash) });
+        for (const r of await db.query<CpeMatchRow>(`SELECT * EXCEPT k FROM ${RANGES} WHERE k IN (SELECT k FROM ${CHUNK_KEYS} WHERE chunk = ${part.chunk})`)) {
+          r.vuln_hash = BigInt(r.vuln_hash);
+          r.cpe_hash = BigInt(r.cpe_hash);
+          r.cpm_version_hash = BigInt(r.cpm_version_hash);
+          index.add(r);
+        }
         for (const b of index.bad) if (!badRanges.has(b.cpe)) badRanges.add(b.cpe) && rejected.push({ path: `CpeMatch ${b.cpe}`, error: b.error });
         const { rows } = matchPackages(part.packages, index);
         const chunkSql = `SELECT pkg_hash FROM ${CHUNK_PKGS} WHERE chunk = ${part.chunk}`;
@@ -157,20 +161,22 @@ async function upload(db: Db, table: string, columns: string, rows: object[]): P
 /**
  * The ranges of the current (latest, not rejected) record versions for the given
  * part:vendor:product keys, copied once into a scratch table ordered by product (the join stays
- * on the server; a ReplacingMergeTree duplicate not merged yet is one row); returns the number of
+ * on the server; a ReplacingMergeTree duplicate not merged yet is one row: LIMIT 1 BY); returns the number of
  * ranges per product.
  */
 async function currentRanges(db: Db, keys: string[]): Promise<Map<string, number>> {
   await upload(db, KEYS, "k String", keys.map((k) => ({ k })));
-  const product = `arrayStringConcat(arraySlice(splitByChar(':', cpm_cpe), 3, 3), ':')`;
+  // part:vendor:product of a 2.3 criteria ("" for anything else: such a row matches nothing, as before)
+  const product = "extract(cpm_cpe, '^cpe:2\\\\.3:([^:]*:[^:]*:[^:]*)')";
   await db.command(`DROP TEMPORARY TABLE IF EXISTS ${RANGES}`);
   await db.command(
     `CREATE TEMPORARY TABLE ${RANGES} ENGINE = MergeTree ORDER BY k SETTINGS index_granularity = 1024 AS
-     SELECT DISTINCT vuln_id, vuln_hash, cpe_hash, cpm_cpe, cpm_version_start, cpm_version_end, cpm_version_start_excluded,
+     SELECT vuln_id, vuln_hash, cpe_hash, cpm_cpe, cpm_version_start, cpm_version_end, cpm_version_start_excluded,
             cpm_version_end_excluded, cpm_version_hash, ${product} AS k
      FROM CpeMatch
      WHERE k IN (SELECT k FROM ${KEYS})
-       AND (vuln_id, vuln_hash) IN (SELECT vuln_id, argMax(vuln_hash, ts) FROM Vulnerabilities GROUP BY vuln_id HAVING argMax(vuln_rejected, ts) = 0)`,
+       AND (vuln_id, vuln_hash) IN (SELECT vuln_id, argMax(vuln_hash, ts) FROM Vulnerabilities GROUP BY vuln_id HAVING argMax(vuln_rejected, ts) = 0)
+     LIMIT 1 BY vuln_hash, cpe_hash, cpm_version_hash`,
   );
   const counts = new Map<string, number>();
   for (const r of await db.query<{ k: string; n: number }>(`SELECT k, count() AS n FROM ${RANGES} GROUP BY k`)) counts.set(r.k, Number(r.n));
