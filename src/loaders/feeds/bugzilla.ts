@@ -34,11 +34,12 @@ export const bugzilla: FeedModule = {
     if (part === "missing") throw new HttpError("not found", src.root, 404);
     const body = await decodeBody(part.body, "bug list");
     notHtml(body, src.root);
-    const latest = new Map<number, string>();
+    // a 64-bit hash of each bug's latest fields: the key strings would keep the parsed text alive
+    const latest = new Map<number, bigint>();
     for (const r of await ctx.db.query<{ id: number; k: string }>(
       `SELECT bz_id AS id, argMax(concat(${FIELDS.join(", '\\x1f', ")}, '\\x1f', toString(toUnixTimestamp(bz_last_changed))), ts) AS k FROM Bugzilla GROUP BY bz_id`,
     ))
-      latest.set(Number(r.id), r.k);
+      latest.set(Number(r.id), Bun.hash.wyhash(r.k));
     const rows = await EncodedRows.open(ctx.db, "Bugzilla", ["bz_id", ...FIELDS, "bz_last_changed"]);
     const rejects = new Rejects();
     let records = 0;
@@ -75,8 +76,9 @@ export const bugzilla: FeedModule = {
       }
       row.bz_last_changed = zonedToEpoch(+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +(m[6] ?? 0), ctx.src.tz);
       key += row.bz_last_changed;
-      if (latest.get(id) === key) continue;
-      latest.set(id, key);
+      const h = Bun.hash.wyhash(key);
+      if (latest.get(id) === h) continue;
+      latest.set(id, h);
       rows.add(row);
     }
     return {
