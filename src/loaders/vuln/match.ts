@@ -150,7 +150,7 @@ const RANGES = "_altrepodb_match_ranges";
 const CHUNK_KEYS = "_altrepodb_match_chunk_keys";
 const CHUNK_PKGS = "_altrepodb_match_chunk_pkgs";
 /** candidate (package, range) pairs matched and written at a time: bounds the memory of a run */
-const CHUNK_CANDIDATES = 100_000;
+const CHUNK_CANDIDATES = 30_000;
 
 async function upload(db: Db, table: string, columns: string, rows: object[]): Promise<void> {
   await db.command(`DROP TEMPORARY TABLE IF EXISTS ${table}`);
