@@ -11,7 +11,7 @@
  */
 import { CpeError, parseCpe, productKey } from "../../cpe/index.ts";
 import { CpeMatchIndex, matchPackages, type MatchPackage } from "../../cpe/match.ts";
-import { insertRows, quoteString, type Db } from "../../db/index.ts";
+import { BatchWriter, insertRows, quoteString, type Db } from "../../db/index.ts";
 import type { FailedItem, LoadContext } from "../context.ts";
 import { chunks } from "../chunks.ts";
 import { srpmHashesSql } from "../pkgset-sql.ts";
@@ -111,6 +111,9 @@ export async function matchVulnerabilities(ctx: LoadContext, input: MatchInput):
         if (good.length) mapped.push({ pkg: { pkg_hash: BigInt(p.pkg_hash), pkg_name: p.pkg_name, pkg_version: p.pkg_version, cpes: good }, keys: [...keys].sort() });
       }
       const counts = await currentRanges(db, [...new Set(mapped.flatMap((m) => m.keys))]);
+      // rows of several chunks go out in one insert (fewer, larger parts); a chunk's stale status
+      // rows are deleted before its new ones are added, so the delete never meets them
+      const out = input.dryRun ? undefined : await BatchWriter.open(db, ["PackagesCveMatch", "PackagesVulnerabilityStatus"], { maxRows: WRITE_ROWS });
       for (const part of await assignChunks(db, mapped, counts, input.chunkCandidates ?? CHUNK_CANDIDATES)) {
         throwIfAborted(ctx.signal);
         const index = new CpeMatchIndex();
@@ -126,15 +129,16 @@ export async function matchVulnerabilities(ctx: LoadContext, input: MatchInput):
         const newMatches = await changedMatches(db, rows, chunkSql);
         const { insert: newStatus, stale } = await syncStatus(db, statusRows(rows, set.branch), set.branch, chunkSql);
         if (!input.dryRun) {
-          await insertRows(db, "PackagesCveMatch", newMatches);
+          for (const r of newMatches) await out!.add("PackagesCveMatch", r);
           await deleteStale(db, set.branch, stale);
-          await insertRows(db, "PackagesVulnerabilityStatus", newStatus);
+          for (const r of newStatus) await out!.add("PackagesVulnerabilityStatus", r);
         }
         rep.matches += rows.length;
         for (const r of rows) rep.vulnerable += r.is_vulnerable;
         rep.written_matches += newMatches.length;
         rep.written_status += newStatus.length;
       }
+      await out?.close();
       branches.push(rep);
       ctx.log.info(`vuln match ${set.branch}@${set.date}: ${rep.mapped_packages} of ${pkgs.length} source packages mapped to CPEs, ${rep.matches} matches, ${rep.written_matches} new rows`);
     }
@@ -151,6 +155,8 @@ const CHUNK_KEYS = "_altrepodb_match_chunk_keys";
 const CHUNK_PKGS = "_altrepodb_match_chunk_pkgs";
 /** candidate (package, range) pairs matched and written at a time: bounds the memory of a run */
 const CHUNK_CANDIDATES = 30_000;
+/** rows written per insert */
+const WRITE_ROWS = 100_000;
 
 async function upload(db: Db, table: string, columns: string, rows: object[]): Promise<void> {
   await db.command(`DROP TEMPORARY TABLE IF EXISTS ${table}`);
