@@ -22,12 +22,16 @@ if (process.argv[2] === "--one") {
   const db = await openDb({ driver: "embedded", database: "bench", path: dbPath! });
   const config = loadConfig({ env: {}, cwd: "/nonexistent" });
   (config.file as Record<string, unknown>).feeds = { [name!]: { min_fraction: 0.5, deadline: 600, timeout: 600, timezone: "UTC", stale_after: 86400, options: { repos: ["altsisyphus", "alt_p10", "alt_p11"] } } };
+  await db.query("SELECT count() FROM Acl");
+  const base = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"))![1]) / 1024;
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const r = await loadFeed({ db, config, log: log.child("bench") }, { name: name!, source });
   const seconds = (performance.now() - t0) / 1000;
+  const c = process.cpuUsage(c0);
   await db.close();
   const hwm = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"))![1]) / 1024;
-  console.log(JSON.stringify({ feed: name, result: r.result, records: r.records, written: r.written, seconds, rss_mb: hwm }));
+  console.log(JSON.stringify({ feed: name, result: r.result, records: r.records, written: r.written, seconds, cpu: (c.user + c.system) / 1e6, rss_mb: hwm, base_mb: base }));
   process.exit(0);
 }
 
@@ -74,7 +78,7 @@ const dbPath = join(dir, "db");
 }
 
 console.log(`feeds at scale ${scale} in ${dir}`);
-console.log("feed\trecords\tseconds\trecords/s\tpeak RSS MB\tresult");
+console.log("feed\trecords\tseconds\tCPU s\trecords/s (CPU)\tpeak RSS MB (engine alone)\tresult");
 for (const [name, source] of [
   ["acl", join(dir, "acl")],
   ["bugzilla", join(dir, "bugs.csv")],
@@ -87,5 +91,5 @@ for (const [name, source] of [
     continue;
   }
   const r = JSON.parse(p.stdout.toString().trim().split("\n").at(-1)!);
-  console.log(`${name}\t${r.records}\t${r.seconds.toFixed(2)}\t${Math.round(r.records / r.seconds)}\t${r.rss_mb.toFixed(0)}\t${r.result} ${JSON.stringify(r.written)}`);
+  console.log(`${name}\t${r.records}\t${r.seconds.toFixed(2)}\t${r.cpu.toFixed(2)}\t${Math.round(r.records / r.cpu)}\t${r.rss_mb.toFixed(0)} (${r.base_mb.toFixed(0)})\t${r.result} ${JSON.stringify(r.written)}`);
 }

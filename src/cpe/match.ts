@@ -6,7 +6,7 @@
  * row with 0 (the latest row per key_hash wins, schema-newer-tables.md §2.8).
  */
 import { mmhash } from "../hash/index.ts";
-import { CpeError, parseCpe, productKey, versionInRange, type CpeRange } from "./index.ts";
+import { CpeError, parseCpe, productKey, versionInRange, type Cpe, type CpeRange } from "./index.ts";
 
 /** A CpeMatch row as stored (sql/0003_newer_tables.sql). */
 export interface CpeMatchRow {
@@ -56,13 +56,22 @@ export class CpeMatchIndex {
   readonly bad: { cpe: string; error: string }[] = [];
   size = 0;
 
+  /** parsed criteria (ranges of one product often share one criteria string) */
+  private readonly parsed = new Map<string, Cpe | CpeError>();
+
   add(row: CpeMatchRow): void {
-    let cpe;
-    try {
-      cpe = parseCpe(row.cpm_cpe);
-    } catch (e) {
-      if (!(e instanceof CpeError)) throw e;
-      this.bad.push({ cpe: row.cpm_cpe, error: e.message });
+    let cpe = this.parsed.get(row.cpm_cpe);
+    if (!cpe) {
+      try {
+        cpe = parseCpe(row.cpm_cpe);
+      } catch (e) {
+        if (!(e instanceof CpeError)) throw e;
+        cpe = e;
+      }
+      this.parsed.set(row.cpm_cpe, cpe);
+    }
+    if (cpe instanceof CpeError) {
+      this.bad.push({ cpe: row.cpm_cpe, error: cpe.message });
       return;
     }
     const key = productKey(cpe);

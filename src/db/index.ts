@@ -5,6 +5,7 @@ import { EmbeddedDb } from "./embedded";
 export type { Db, Row, ColumnInfo, QueryOptions, InsertOptions, Settings } from "./types";
 export { DbError } from "./errors";
 export { BatchWriter, insertRows, dedupToken, type RowCounts, type TableSpec } from "./batch";
+export { EncodedRows } from "./rowset";
 export { RowWriter, compileLayout, compileType, type RowEncoder, type LayoutColumn } from "./rowbinary";
 export { describeTable, insertLayout, tableEncoder } from "./layout";
 export { quoteIdent, quoteString, quoteIntArray, quoteIntList, hexLiteral } from "./sql";

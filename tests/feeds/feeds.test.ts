@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Db } from "../../src/db";
 import { FeedRefused, feedStatus, loadFeed } from "../../src/loaders/feeds";
-import { csvRows } from "../../src/loaders/feeds/csv";
+import { csvBody, csvRows } from "../../src/loaders/feeds/csv";
 import { parseListing } from "../../src/loaders/feeds/listing";
 import { zonedToEpoch } from "../../src/loaders/feeds/time";
 import type { LoadContext } from "../../src/loaders/context";
@@ -32,6 +32,14 @@ describe("pieces", () => {
       { line: 2, fields: ["1", 'x, "y"', "multi\nline"] },
       { line: 4, fields: ["2", "", ""] },
     ]);
+  });
+  test("CSV read a slice at a time gives the same records at every slice size; an open quote at the end is an error", () => {
+    const text = 'a,b,c\r\n1,"x, ""y""","multi\nline"\n\n2,,\r\n"ü ""q""",ä,"€\r\nz"\n3,"",x';
+    const whole = [...csvRows(text)];
+    expect(whole.length).toBe(5);
+    const body = new TextEncoder().encode(text);
+    for (let slice = 1; slice <= body.length; slice++) expect([...csvBody(body, slice)]).toEqual(whole);
+    expect(() => [...csvBody(new TextEncoder().encode('1,"open\n2,3\n'), 4)]).toThrow(/line 1: a quoted field is not closed/);
   });
   test("listings: names from hrefs, times in the zone; an error page is not a listing", () => {
     const html = `<html><head><title>Index of /acl/</title></head><body><h1>Index of /acl/</h1><hr><pre><a href="../">../</a>

@@ -107,6 +107,10 @@ describe("vuln match", () => {
   test("match: exactly the expected rows; a rerun adds none", async () => {
     const ctx = contextFor(db);
     await loadVulnerabilities(ctx, { source: "nvd", from: join(dir, "nvd.json") });
+    // one package per chunk gives the same answers as one chunk
+    const dry = await matchVulnerabilities(ctx, { branch: "p10", dryRun: true, chunkCandidates: 1 });
+    expect(dry.branches).toEqual([expect.objectContaining({ matches: 4, vulnerable: 3, written_matches: 4, written_status: 3 })]);
+    expect(await total("PackagesCveMatch")).toBe(0);
     const r = await matchVulnerabilities(ctx, { branch: "p10" });
     expect(r.branches).toEqual([
       expect.objectContaining({ branch: "p10", packages: 4, mapped_packages: 3, matches: 4, vulnerable: 3, written_matches: 4, written_status: 3 }),
@@ -122,6 +126,7 @@ describe("vuln match", () => {
     const status = await total("PackagesVulnerabilityStatus");
     const again = await matchVulnerabilities(ctx, {});
     expect(again.branches[0]).toMatchObject({ written_matches: 0, written_status: 0 });
+    expect((await matchVulnerabilities(ctx, { chunkCandidates: 1 })).branches[0]).toMatchObject({ matches: 4, written_matches: 0, written_status: 0 });
     expect(await total("PackagesCveMatch")).toBe(rows);
     expect(await total("PackagesVulnerabilityStatus")).toBe(status);
   });

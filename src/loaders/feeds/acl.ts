@@ -6,10 +6,11 @@
  * anything changed at all (its names and times are the validator). A line without a TAB is
  * rejected with its file and line number; the rest of the file loads.
  */
+import { EncodedRows } from "../../db/index.ts";
 import { mmhash } from "../../hash/index.ts";
 import { getPart, listDir, notHtml } from "./source.ts";
 import type { FeedData, FeedModule } from "./runner.ts";
-import { lines, partsHash, Rejects } from "./util.ts";
+import { lines, PartsHash, Rejects } from "./util.ts";
 
 export const acl: FeedModule = {
   name: "acl",
@@ -28,15 +29,15 @@ export const acl: FeedModule = {
         (r) => r.k,
       ),
     );
-    const rows: object[] = [];
+    const rows = await EncodedRows.open(ctx.db, "Acl");
     const rejects = new Rejects();
-    const parts: { name: string; body: Uint8Array }[] = [];
+    const hash = new PartsHash();
     let records = 0;
     for (const f of files) {
       const part = await getPart(ctx.src, f.name);
       if (part === "missing" || part === "not-modified") throw new Error(`${f.name}: listed but not there`);
       notHtml(part.body, `${ctx.src.root}/${f.name}`);
-      parts.push(part);
+      hash.add(part);
       const branch = f.name.split(".").slice(2).join(".");
       const date = f.modified ?? part.modified ?? Math.floor(Date.now() / 1000);
       for (const [n, line] of lines(new TextDecoder("latin1").decode(part.body))) {
@@ -49,10 +50,10 @@ export const acl: FeedModule = {
         const who = line.slice(0, tab).trim();
         const list = line.slice(tab + 1).trim().split(/\s+/).filter(Boolean);
         if (current.has(`${branch}\t${who}\t${list.join(" ")}`)) continue;
-        rows.push({ acl_date: date, acl_for: who, acl_branch: branch, acl_list: list });
+        rows.add({ acl_date: date, acl_for: who, acl_branch: branch, acl_list: list });
       }
     }
-    const data: FeedData = { records, tables: [{ table: "Acl", rows }], rejected: rejects.items, etag, lastModified: "", contentHash: partsHash(parts) };
+    const data: FeedData = { records, tables: [rows], rejected: rejects.items, etag, lastModified: "", contentHash: hash.digest() };
     return data;
   },
 };

@@ -5,10 +5,11 @@
  * case. `changeddate` is read in the feed's time zone (`timezone`, default UTC), never the
  * host's. A row without 13 fields or with a bad id or date is rejected with its line.
  */
+import { EncodedRows } from "../../db/index.ts";
 import { decodeBody, HttpError } from "../../http/index.ts";
 import { getPart, isUrl, notHtml } from "./source.ts";
 import type { FeedModule } from "./runner.ts";
-import { csvRows } from "./csv.ts";
+import { csvBody } from "./csv.ts";
 import { partsHash, Rejects } from "./util.ts";
 import { zonedToEpoch } from "./time.ts";
 
@@ -33,16 +34,17 @@ export const bugzilla: FeedModule = {
     if (part === "missing") throw new HttpError("not found", src.root, 404);
     const body = await decodeBody(part.body, "bug list");
     notHtml(body, src.root);
-    const latest = new Map<number, string>();
+    // a 64-bit hash of each bug's latest fields: the key strings would keep the parsed text alive
+    const latest = new Map<number, bigint>();
     for (const r of await ctx.db.query<{ id: number; k: string }>(
       `SELECT bz_id AS id, argMax(concat(${FIELDS.join(", '\\x1f', ")}, '\\x1f', toString(toUnixTimestamp(bz_last_changed))), ts) AS k FROM Bugzilla GROUP BY bz_id`,
     ))
-      latest.set(Number(r.id), r.k);
-    const rows: object[] = [];
+      latest.set(Number(r.id), Bun.hash.wyhash(r.k));
+    const rows = await EncodedRows.open(ctx.db, "Bugzilla", ["bz_id", ...FIELDS, "bz_last_changed"]);
     const rejects = new Rejects();
     let records = 0;
     let header = true;
-    for (const { line, fields } of csvRows(new TextDecoder().decode(body))) {
+    for (const { line, fields } of csvBody(body)) {
       if (header) {
         header = false;
         if (!/^(bug id|id|bug_id)$/i.test(fields[0]!.trim())) throw new Error(`bug list: the first line is not the CSV header (${fields.slice(0, 3).join(",")}…)`);
@@ -64,19 +66,24 @@ export const bugzilla: FeedModule = {
       }
       records++;
       const row: Record<string, unknown> = { bz_id: id };
-      FIELDS.forEach((f, k) => (row[f] = fields[k + 1]!.trim()));
-      if (row.bz_resolution === "---") row.bz_resolution = "";
-      row.bz_assignee = String(row.bz_assignee).toLowerCase();
-      row.bz_reporter = String(row.bz_reporter).toLowerCase();
+      let key = "";
+      for (let k = 0; k < FIELDS.length; k++) {
+        let v = fields[k + 1]!.trim();
+        if (k === 1 && v === "---") v = "";
+        else if (k === 8 || k === 9) v = v.toLowerCase(); // assignee, reporter
+        row[FIELDS[k]!] = v;
+        key += `${v}\x1f`;
+      }
       row.bz_last_changed = zonedToEpoch(+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +(m[6] ?? 0), ctx.src.tz);
-      const key = `${FIELDS.map((f) => row[f]).join("\x1f")}\x1f${row.bz_last_changed}`;
-      if (latest.get(id) === key) continue;
-      latest.set(id, key);
-      rows.push(row);
+      key += row.bz_last_changed;
+      const h = Bun.hash.wyhash(key);
+      if (latest.get(id) === h) continue;
+      latest.set(id, h);
+      rows.add(row);
     }
     return {
       records,
-      tables: [{ table: "Bugzilla", rows, columns: ["bz_id", ...FIELDS, "bz_last_changed"] }],
+      tables: [rows],
       rejected: rejects.items,
       etag: part.etag,
       lastModified: part.lastModified,

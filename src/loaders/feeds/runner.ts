@@ -6,7 +6,7 @@
  * previous data stays current). An unchanged source — 304, the same validators or the same
  * content hash as the last good load — writes nothing.
  */
-import { insertRows, quoteString, type Db } from "../../db/index.ts";
+import { EncodedRows, insertRows, quoteString, type Db } from "../../db/index.ts";
 import type { FailedItem, LoadContext } from "../context.ts";
 import { InputError, LoadAborted } from "../errors.ts";
 import type { FeedSource } from "./source.ts";
@@ -37,11 +37,11 @@ export interface FeedContext extends LoadContext {
   force: boolean;
 }
 
-export interface FeedRows {
-  table: string;
-  rows: object[];
-  columns?: readonly string[];
-}
+/** Rows of one table: objects (small feeds), or encoded as they were parsed (large ones). */
+export type FeedRows = { table: string; rows: object[]; columns?: readonly string[] } | EncodedRows;
+
+const rowCount = (t: FeedRows): number => (t instanceof EncodedRows ? t.rows : t.rows.length);
+const writeRows = (db: Db, t: FeedRows): Promise<number> => (t instanceof EncodedRows ? t.insert(db) : insertRows(db, t.table, t.rows, t.columns));
 
 export interface FeedData {
   /** records the source held (what the gates compare), before dropping those already stored */
@@ -163,9 +163,9 @@ export async function runFeed(ctx: LoadContext, mod: FeedModule, settings: FeedS
   }
   if (opts.dryRun) {
     rep.result = "dry-run";
-    for (const t of data.tables) rep.written[t.table] = (rep.written[t.table] ?? 0) + t.rows.length;
+    for (const t of data.tables) rep.written[t.table] = (rep.written[t.table] ?? 0) + rowCount(t);
     return finish(data);
   }
-  for (const t of data.tables) rep.written[t.table] = (rep.written[t.table] ?? 0) + (await insertRows(ctx.db, t.table, t.rows, t.columns));
+  for (const t of data.tables) rep.written[t.table] = (rep.written[t.table] ?? 0) + (await writeRows(ctx.db, t));
   return finish(data);
 }

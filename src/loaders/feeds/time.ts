@@ -1,8 +1,11 @@
 /** Wall-clock times of a named time zone → UTC (listings and Bugzilla print local times). */
 
 /** Offset of `tz` from UTC at the UTC instant `t`, in ms (positive east of Greenwich). */
+const formats = new Map<string, Intl.DateTimeFormat>();
+
 function offsetAt(t: number, tz: string): number {
-  const f = new Intl.DateTimeFormat("en-US", { timeZone: tz, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  let f = formats.get(tz);
+  if (!f) formats.set(tz, (f = new Intl.DateTimeFormat("en-US", { timeZone: tz, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" })));
   const p = Object.fromEntries(f.formatToParts(new Date(t)).map((x) => [x.type, x.value]));
   const asUtc = Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), Number(p.hour), Number(p.minute), Number(p.second));
   return asUtc - Math.floor(t / 1000) * 1000;

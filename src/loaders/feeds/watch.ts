@@ -4,6 +4,7 @@
  * day only). Fetched conditionally: an unchanged file costs one request and writes nothing. A line
  * with fewer than five fields is rejected with its number; the others load.
  */
+import { EncodedRows } from "../../db/index.ts";
 import { decodeBody } from "../../http/index.ts";
 import { getPart, notHtml } from "./source.ts";
 import type { FeedModule } from "./runner.ts";
@@ -23,7 +24,7 @@ export const watch: FeedModule = {
     const body = await decodeBody(part.body, FILE);
     notHtml(body, `${ctx.src.root}/${FILE}`);
     const date = part.modified ?? Math.floor(Date.now() / 1000);
-    const rows: object[] = [];
+    const rows = await EncodedRows.open(ctx.db, "PackagesWatch");
     const rejects = new Rejects();
     for (const [n, line] of lines(new TextDecoder().decode(body))) {
       const f = line.split("\t");
@@ -31,8 +32,8 @@ export const watch: FeedModule = {
         rejects.add(`${FILE}:${n}`, `${f.length} fields, expected 5`);
         continue;
       }
-      rows.push({ acl: f[0], pkg_name: f[1], old_version: f[2], new_version: f[3], url: f.slice(4).join("\t"), date_update: date });
+      rows.add({ acl: f[0], pkg_name: f[1], old_version: f[2], new_version: f[3], url: f.slice(4).join("\t"), date_update: date });
     }
-    return { records: rows.length, tables: [{ table: "PackagesWatch", rows }], rejected: rejects.items, etag: part.etag, lastModified: part.lastModified, contentHash: partsHash([part]) };
+    return { records: rows.rows, tables: [rows], rejected: rejects.items, etag: part.etag, lastModified: part.lastModified, contentHash: partsHash([part]) };
   },
 };

@@ -9,9 +9,9 @@
  * status row that is not stored yet; a rerun writes nothing. Lists sent to the server are chunked,
  * so no query text grows with the database.
  */
-import { parseCpe, productKey } from "../../cpe/index.ts";
+import { CpeError, parseCpe, productKey } from "../../cpe/index.ts";
 import { CpeMatchIndex, matchPackages, type MatchPackage } from "../../cpe/match.ts";
-import { insertRows, quoteString, type Db } from "../../db/index.ts";
+import { BatchWriter, insertRows, quoteString, type Db } from "../../db/index.ts";
 import type { FailedItem, LoadContext } from "../context.ts";
 import { chunks } from "../chunks.ts";
 import { srpmHashesSql } from "../pkgset-sql.ts";
@@ -21,6 +21,8 @@ import type { CpeMatchRow, PackageCveMatchRow, PackageVulnerabilityStatusRow } f
 export interface MatchInput {
   branch?: string;
   dryRun?: boolean;
+  /** candidate (package, range) pairs per chunk (default CHUNK_CANDIDATES; tests make it small) */
+  chunkCandidates?: number;
 }
 
 export interface BranchMatchReport {
@@ -76,100 +78,162 @@ export async function matchVulnerabilities(ctx: LoadContext, input: MatchInput):
   if (input.branch && !sets.length) throw new InputError(`branch ${input.branch} has no complete package set in the database`);
   const cpesOf = await activePairs(db, "cpe");
   const rejected: FailedItem[] = [];
+  const badRanges = new Set<string>();
   const branches: BranchMatchReport[] = [];
-  for (const set of sets) {
-    throwIfAborted(ctx.signal);
-    const repo = repologyRepo(set.branch);
-    const projectsOf = repo ? await activePairs(db, repo) : new Map<string, string[]>();
-    const inSet = srpmHashesSql(set.ruuid);
-    const pkgs = await db.query<{ pkg_hash: bigint; pkg_name: string; pkg_version: string }>(
-      `SELECT DISTINCT pkg_hash, pkg_name, pkg_version FROM Packages WHERE pkg_sourcepackage = 1 AND pkg_hash IN (${inSet})`,
-    );
-    const packages: MatchPackage[] = [];
-    const keys = new Set<string>();
-    for (const p of pkgs) {
-      const projects = projectsOf.get(p.pkg_name) ?? [p.pkg_name];
-      const cpes = [...new Set(projects.flatMap((pr) => cpesOf.get(pr) ?? []))];
-      if (!cpes.length) continue;
-      packages.push({ pkg_hash: BigInt(p.pkg_hash), pkg_name: p.pkg_name, pkg_version: p.pkg_version, cpes });
-      for (const c of cpes) {
-        try {
-          keys.add(productKey(parseCpe(c)));
-        } catch {
-          // reported by the matcher
+  try {
+    for (const set of sets) {
+      throwIfAborted(ctx.signal);
+      const repo = repologyRepo(set.branch);
+      const projectsOf = repo ? await activePairs(db, repo) : new Map<string, string[]>();
+      const inSet = srpmHashesSql(set.ruuid);
+      const pkgs = await db.query<{ pkg_hash: bigint; pkg_name: string; pkg_version: string }>(
+        `SELECT DISTINCT pkg_hash, pkg_name, pkg_version FROM Packages WHERE pkg_sourcepackage = 1 AND pkg_hash IN (${inSet})`,
+      );
+      const rep: BranchMatchReport = { branch: set.branch, date: set.date, packages: pkgs.length, mapped_packages: 0, matches: 0, vulnerable: 0, written_matches: 0, written_status: 0 };
+      // each mapped package with its CPEs that parse, and the products they name
+      const mapped: { pkg: MatchPackage; keys: string[] }[] = [];
+      for (const p of pkgs) {
+        const projects = projectsOf.get(p.pkg_name) ?? [p.pkg_name];
+        const cpes = [...new Set(projects.flatMap((pr) => cpesOf.get(pr) ?? []))];
+        if (!cpes.length) continue;
+        rep.mapped_packages++;
+        const good: string[] = [];
+        const keys = new Set<string>();
+        for (const c of cpes) {
+          try {
+            keys.add(productKey(parseCpe(c)));
+            good.push(c);
+          } catch (e) {
+            if (!(e instanceof CpeError)) throw e;
+            rejected.push({ path: `PackagesNameConversion ${p.pkg_name}`, error: e.message });
+          }
         }
+        if (good.length) mapped.push({ pkg: { pkg_hash: BigInt(p.pkg_hash), pkg_name: p.pkg_name, pkg_version: p.pkg_version, cpes: good }, keys: [...keys].sort() });
       }
+      const counts = await currentRanges(db, [...new Set(mapped.flatMap((m) => m.keys))]);
+      // rows of several chunks go out in one insert (fewer, larger parts); a chunk's stale status
+      // rows are deleted before its new ones are added, so the delete never meets them
+      const out = input.dryRun ? undefined : await BatchWriter.open(db, ["PackagesCveMatch", "PackagesVulnerabilityStatus"], { maxRows: WRITE_ROWS });
+      for (const part of await assignChunks(db, mapped, counts, input.chunkCandidates ?? CHUNK_CANDIDATES)) {
+        throwIfAborted(ctx.signal);
+        const index = new CpeMatchIndex();
+        for (const r of await db.query<CpeMatchRow>(`SELECT * EXCEPT k FROM ${RANGES} WHERE k IN (SELECT k FROM ${CHUNK_KEYS} WHERE chunk = ${part.chunk})`)) {
+          r.vuln_hash = BigInt(r.vuln_hash);
+          r.cpe_hash = BigInt(r.cpe_hash);
+          r.cpm_version_hash = BigInt(r.cpm_version_hash);
+          index.add(r);
+        }
+        for (const b of index.bad) if (!badRanges.has(b.cpe)) badRanges.add(b.cpe) && rejected.push({ path: `CpeMatch ${b.cpe}`, error: b.error });
+        const { rows } = matchPackages(part.packages, index);
+        const chunkSql = `SELECT pkg_hash FROM ${CHUNK_PKGS} WHERE chunk = ${part.chunk}`;
+        const newMatches = await changedMatches(db, rows, chunkSql);
+        const { insert: newStatus, stale } = await syncStatus(db, statusRows(rows, set.branch), set.branch, chunkSql);
+        if (!input.dryRun) {
+          for (const r of newMatches) await out!.add("PackagesCveMatch", r);
+          await deleteStale(db, set.branch, stale);
+          for (const r of newStatus) await out!.add("PackagesVulnerabilityStatus", r);
+        }
+        rep.matches += rows.length;
+        for (const r of rows) rep.vulnerable += r.is_vulnerable;
+        rep.written_matches += newMatches.length;
+        rep.written_status += newStatus.length;
+      }
+      await out?.close();
+      branches.push(rep);
+      ctx.log.info(`vuln match ${set.branch}@${set.date}: ${rep.mapped_packages} of ${pkgs.length} source packages mapped to CPEs, ${rep.matches} matches, ${rep.written_matches} new rows`);
     }
-    const index = await loadIndex(db, [...keys]);
-    for (const b of index.bad) rejected.push({ path: `CpeMatch ${b.cpe}`, error: b.error });
-    const { rows, badPackageCpes } = matchPackages(packages, index);
-    for (const b of badPackageCpes) rejected.push({ path: `PackagesNameConversion ${b.pkg_name}`, error: b.error });
-    const newMatches = await changedMatches(db, rows, inSet);
-    const status = statusRows(rows, set.branch);
-    const { insert: newStatus, stale } = await syncStatus(db, status, set.branch, inSet);
-    if (!input.dryRun) {
-      await insertRows(db, "PackagesCveMatch", newMatches);
-      await deleteStale(db, set.branch, stale);
-      await insertRows(db, "PackagesVulnerabilityStatus", newStatus);
-    }
-    branches.push({
-      branch: set.branch,
-      date: set.date,
-      packages: pkgs.length,
-      mapped_packages: packages.length,
-      matches: rows.length,
-      vulnerable: rows.filter((r) => r.is_vulnerable).length,
-      written_matches: newMatches.length,
-      written_status: newStatus.length,
-    });
-    ctx.log.info(`vuln match ${set.branch}@${set.date}: ${packages.length} of ${pkgs.length} source packages mapped to CPEs, ${rows.length} matches, ${newMatches.length} new rows`);
+  } finally {
+    for (const t of [KEYS, RANGES, CHUNK_KEYS, CHUNK_PKGS]) await db.command(`DROP TEMPORARY TABLE IF EXISTS ${t}`).catch(() => {});
   }
   return { branches, rejected, complete: rejected.length === 0, seconds: (performance.now() - started) / 1000 };
 }
 
-/** The current version of every record that is not rejected, as "id:hash". */
-async function currentVersions(db: Db): Promise<Set<string>> {
-  const rows = await db.query<{ k: string }>(
-    `SELECT concat(vuln_id, ':', toString(argMax(vuln_hash, ts))) AS k FROM Vulnerabilities GROUP BY vuln_id HAVING argMax(vuln_rejected, ts) = 0`,
-  );
-  return new Set(rows.map((r) => r.k));
+// Scratch tables of one match run (temporary: they live in this connection's session only).
+const KEYS = "_altrepodb_match_keys";
+const RANGES = "_altrepodb_match_ranges";
+const CHUNK_KEYS = "_altrepodb_match_chunk_keys";
+const CHUNK_PKGS = "_altrepodb_match_chunk_pkgs";
+/** candidate (package, range) pairs matched and written at a time: bounds the memory of a run */
+const CHUNK_CANDIDATES = 30_000;
+/** rows written per insert */
+const WRITE_ROWS = 100_000;
+
+async function upload(db: Db, table: string, columns: string, rows: object[]): Promise<void> {
+  await db.command(`DROP TEMPORARY TABLE IF EXISTS ${table}`);
+  await db.command(`CREATE TEMPORARY TABLE ${table} (${columns}) ENGINE = Memory`);
+  await insertRows(db, table, rows);
 }
 
 /**
- * Current (latest, not rejected) record versions' ranges for the given part:vendor:product keys:
- * one query for the products any CPE mapping names (the key list stays on the server), then only
- * the keys this branch needs are indexed.
+ * The ranges of the current (latest, not rejected) record versions for the given
+ * part:vendor:product keys, copied once into a scratch table ordered by product (the join stays
+ * on the server; a ReplacingMergeTree duplicate not merged yet is one row: LIMIT 1 BY); returns the number of
+ * ranges per product.
  */
-async function loadIndex(db: Db, keys: string[]): Promise<CpeMatchIndex> {
-  const index = new CpeMatchIndex();
-  if (!keys.length) return index;
-  const want = new Set(keys);
-  const current = await currentVersions(db);
-  const product = (col: string) => `arrayStringConcat(arraySlice(splitByChar(':', ${col}), 3, 3), ':')`;
-  const rows = await db.query<CpeMatchRow & { k: string }>(
-    `SELECT vuln_id, vuln_hash, cpe_hash, cpm_cpe, cpm_version_start, cpm_version_end, cpm_version_start_excluded,
-            cpm_version_end_excluded, cpm_version_hash, ${product("cpm_cpe")} AS k
+async function currentRanges(db: Db, keys: string[]): Promise<Map<string, number>> {
+  await upload(db, KEYS, "k String", keys.map((k) => ({ k })));
+  // part:vendor:product of a 2.3 criteria ("" for anything else: such a row matches nothing, as before)
+  const product = "extract(cpm_cpe, '^cpe:2\\\\.3:([^:]*:[^:]*:[^:]*)')";
+  await db.command(`DROP TEMPORARY TABLE IF EXISTS ${RANGES}`);
+  await db.command(
+    `CREATE TEMPORARY TABLE ${RANGES} ENGINE = MergeTree ORDER BY k SETTINGS index_granularity = 1024 AS
+     SELECT vuln_id, vuln_hash, cpe_hash, cpm_cpe, cpm_version_start, cpm_version_end, cpm_version_start_excluded,
+            cpm_version_end_excluded, cpm_version_hash, ${product} AS k
      FROM CpeMatch
-     WHERE k IN (SELECT DISTINCT ${product("pnc_result")} FROM PackagesNameConversion WHERE pnc_type = 'cpe')`,
+     WHERE k IN (SELECT k FROM ${KEYS})
+       AND (vuln_id, vuln_hash) IN (SELECT vuln_id, argMax(vuln_hash, ts) FROM Vulnerabilities GROUP BY vuln_id HAVING argMax(vuln_rejected, ts) = 0)
+     LIMIT 1 BY vuln_hash, cpe_hash, cpm_version_hash`,
   );
-  const seen = new Set<string>();
-  for (const r of rows) {
-    if (!want.has(r.k) || !current.has(`${r.vuln_id}:${r.vuln_hash}`)) continue;
-    const k = `${r.vuln_hash}:${r.cpe_hash}:${r.cpm_version_hash}`;
-    if (seen.has(k)) continue; // a ReplacingMergeTree duplicate not merged yet
-    seen.add(k);
-    const { k: _k, ...row } = r;
-    index.add({ ...row, vuln_hash: BigInt(r.vuln_hash), cpe_hash: BigInt(r.cpe_hash), cpm_version_hash: BigInt(r.cpm_version_hash) });
+  const counts = new Map<string, number>();
+  for (const r of await db.query<{ k: string; n: number }>(`SELECT k, count() AS n FROM ${RANGES} GROUP BY k`)) counts.set(r.k, Number(r.n));
+  return counts;
+}
+
+interface Chunk {
+  chunk: number;
+  packages: MatchPackage[];
+}
+
+/**
+ * Packages in chunks of about `limit` candidate pairs, in product order (so a chunk's
+ * ranges lie together in the scratch table); a package is in one chunk with all its CPEs, so its
+ * status rows are decided in one place. Packages whose products have no range are left out.
+ */
+async function assignChunks(db: Db, mapped: { pkg: MatchPackage; keys: string[] }[], counts: Map<string, number>, limit: number): Promise<Chunk[]> {
+  const out: Chunk[] = [];
+  const chunkKeys: { chunk: number; k: string }[] = [];
+  const chunkPkgs: { chunk: number; pkg_hash: bigint }[] = [];
+  let cur: Chunk | undefined;
+  let size = 0;
+  const sorted = mapped.filter((m) => m.keys.some((k) => counts.has(k))).sort((a, b) => (a.keys[0]! < b.keys[0]! ? -1 : a.keys[0]! > b.keys[0]! ? 1 : 0));
+  let keysOfChunk = new Set<string>();
+  for (const m of sorted) {
+    const n = m.keys.reduce((a, k) => a + (counts.get(k) ?? 0), 0);
+    if (!cur || (size > 0 && size + n > limit)) {
+      out.push((cur = { chunk: out.length, packages: [] }));
+      size = 0;
+      keysOfChunk = new Set();
+    }
+    cur.packages.push(m.pkg);
+    chunkPkgs.push({ chunk: cur.chunk, pkg_hash: m.pkg.pkg_hash });
+    size += n;
+    for (const k of m.keys)
+      if (counts.has(k) && !keysOfChunk.has(k)) {
+        keysOfChunk.add(k);
+        chunkKeys.push({ chunk: cur.chunk, k });
+      }
   }
-  return index;
+  await upload(db, CHUNK_KEYS, "chunk UInt32, k String", chunkKeys);
+  await upload(db, CHUNK_PKGS, "chunk UInt32, pkg_hash UInt64", chunkPkgs);
+  return out;
 }
 
 /** Match rows that are new, or whose is_vulnerable differs from the latest stored row of their key. */
-async function changedMatches(db: Db, rows: PackageCveMatchRow[], inSet: string): Promise<PackageCveMatchRow[]> {
+async function changedMatches(db: Db, rows: PackageCveMatchRow[], pkgHashesSql: string): Promise<PackageCveMatchRow[]> {
   const latest = new Map<bigint, number>();
   if (rows.length)
     for (const r of await db.query<{ key_hash: bigint; v: number }>(
-      `SELECT key_hash, argMax(is_vulnerable, ts) AS v FROM PackagesCveMatch WHERE pkg_hash IN (${inSet}) GROUP BY key_hash`,
+      `SELECT key_hash, argMax(is_vulnerable, ts) AS v FROM PackagesCveMatch WHERE pkg_hash IN (${pkgHashesSql}) GROUP BY key_hash`,
     ))
       latest.set(BigInt(r.key_hash), Number(r.v));
   const seen = new Set<bigint>();
