@@ -6,7 +6,7 @@
  * resolveNames does the same by names for trees addressed by path (a host directory, an
  * archive's entries in memory).
  */
-import type { EntryType } from "./tree.ts";
+import type { EntryType, TreeEntry } from "./tree.ts";
 import { ImageError } from "./errors.ts";
 
 export interface PathOps<N> {
@@ -58,6 +58,26 @@ export function resolvePath<N>(ops: PathOps<N>, path: string, followLast: boolea
     stack.push(n);
   }
   return stack[stack.length - 1];
+}
+
+/** What a reader's node (iso9660 record, squashfs inode) holds for its TreeEntry. */
+export interface NodeFields {
+  kind: EntryType;
+  size: number;
+  mode: number;
+  mtime: number;
+  target?: string;
+  rdev?: number;
+}
+
+/** The TreeEntry of a node: the size of a regular file only, a symlink's target, owner and device when stored. */
+export function nodeEntry(path: string, n: NodeFields, uid?: number, gid?: number): TreeEntry {
+  const e: TreeEntry = { path, type: n.kind, size: n.kind === "file" ? n.size : 0, mode: n.mode, mtime: n.mtime };
+  if (n.kind === "symlink") e.target = n.target ?? "";
+  if (uid !== undefined) e.uid = uid;
+  if (gid !== undefined) e.gid = gid;
+  if (n.rdev !== undefined) e.rdev = n.rdev;
+  return e;
 }
 
 /** "/a/./b//c/" → ["a", "b", "c"] (".." kept for the resolver). */
