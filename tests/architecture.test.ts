@@ -1,6 +1,6 @@
 /**
  * The layers, checked: src/cli → src/daemon → src/loaders/<name> → src/packages → libraries
- * (src/rpm, src/rpmdb, src/db, src/amqp, src/hash, src/config, src/log, src/models, src/cpe). Libraries import no
+ * (src/rpm, src/rpmdb, src/db, src/amqp, src/hash, src/config, src/log, src/models, src/cpe, src/compress). Libraries import no
  * loader, daemon or CLI code; loaders do not import each other (shared pieces live below them);
  * nothing imports the CLI.
  */
