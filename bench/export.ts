@@ -13,11 +13,12 @@
  * because wall time on a shared 2-core machine says little; wall times and the exports' own
  * `seconds` (from --json) are printed too. Best (least CPU) of --runs.
  */
-import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { buildBulkPackages } from "../tests/fixtures/bulk";
 import { makeSnapshot } from "../tests/fixtures/snapshot";
+import { ROOT, freshWorkDir, altrepodbCommand, timeProcess as timed, type TimedProcess as Timed } from "./_util.ts";
 
 const { values } = parseArgs({
   options: {
@@ -27,10 +28,8 @@ const { values } = parseArgs({
     bin: { type: "string" },
   },
 });
-const root = resolve(import.meta.dir, "..");
-const work = join(root, ".tmp", "bench-export");
-rmSync(work, { recursive: true, force: true });
-mkdirSync(work, { recursive: true });
+const root = ROOT;
+const work = freshWorkDir("bench-export");
 
 const m = await buildBulkPackages(undefined, { sources: Number(values.sources), binariesPerSource: Number(values.binaries) });
 const k = Math.max(1, Math.ceil(m.rpms.length / 100));
@@ -39,26 +38,7 @@ const day2 = makeSnapshot(join(work, "day2"), { packages: [...m.srpms, ...m.rpms
 const arch = day1.rpms.find((r) => r.arch !== "noarch")?.arch ?? "x86_64";
 const published = day1.rpms.filter((r) => r.arch === arch || r.arch === "noarch");
 
-const bin = values.bin ? [resolve(values.bin)] : existsSync(join(root, "dist", "altrepodb")) ? [join(root, "dist", "altrepodb")] : [process.execPath, join(root, "src", "cli", "main.ts")];
-
-interface Timed {
-  seconds: number;
-  /** user + system CPU seconds of the process (libchdb's threads included) */
-  cpu: number;
-  maxRssMb: number;
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function timed(argv: string[]): Timed {
-  const t0 = performance.now();
-  const r = Bun.spawnSync(["/usr/bin/time", "-f", "@@rss %M %U %S", ...argv], { stdout: "pipe", stderr: "pipe" });
-  const seconds = (performance.now() - t0) / 1000;
-  const stderr = r.stderr.toString();
-  const rss = /@@rss (\d+) ([\d.]+) ([\d.]+)/.exec(stderr);
-  return { seconds, cpu: rss ? Number(rss[2]) + Number(rss[3]) : NaN, maxRssMb: rss ? Number(rss[1]) / 1024 : NaN, code: r.exitCode, stdout: r.stdout.toString(), stderr };
-}
+const bin = altrepodbCommand(values.bin);
 
 function best(runs: Timed[]): Timed {
   for (const r of runs) if (r.code !== 0) throw new Error(`a run failed:\n${r.stderr}`);

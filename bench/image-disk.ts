@@ -17,7 +17,7 @@
  * RSS); the best of --runs is kept. Caches are warm for every contender alike.
  */
 import { closeSync, mkdirSync, openSync, rmSync, writeSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { openExt4 } from "../src/image/ext4.ts";
 import { linuxPartitions, partitionSource } from "../src/image/partitions.ts";
@@ -25,6 +25,7 @@ import { openQcow2 } from "../src/image/qcow2.ts";
 import type { FileTree } from "../src/image/tree.ts";
 import { openXzFile } from "../src/image/xz-file.ts";
 import { FileSource } from "../src/rpmdb/source.ts";
+import { freshWorkDir } from "./_util.ts";
 
 const { values } = parseArgs({
   options: {
@@ -66,10 +67,7 @@ const MKFS = Bun.which("mkfs.ext4") ?? "/usr/sbin/mkfs.ext4";
 const SFDISK = Bun.which("sfdisk") ?? "/usr/sbin/sfdisk";
 const DEBUGFS = Bun.which("debugfs") ?? "/usr/sbin/debugfs";
 const QEMU_IMG = Bun.which("qemu-img") ?? "qemu-img";
-const root = resolve(import.meta.dir, "..");
-const work = join(root, ".tmp", "bench-image-disk");
-rmSync(work, { recursive: true, force: true });
-mkdirSync(work, { recursive: true });
+const work = freshWorkDir("bench-image-disk");
 
 function run(argv: string[], stdin?: string): void {
   const r = Bun.spawnSync(argv, { stdin: stdin ? new TextEncoder().encode(stdin) : "ignore", stdout: "ignore", stderr: "pipe" });

@@ -13,12 +13,13 @@
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { openIso9660 } from "../src/image/iso9660.ts";
 import { openSquashfs } from "../src/image/squashfs.ts";
 import type { FileTree } from "../src/image/tree.ts";
 import { FileSource } from "../src/rpmdb/source.ts";
+import { freshWorkDir } from "./_util.ts";
 
 const { values } = parseArgs({
   options: {
@@ -62,10 +63,7 @@ if (values.read) {
   process.exit(0);
 }
 
-const root = resolve(import.meta.dir, "..");
-const work = join(root, ".tmp", "bench-image-readers");
-rmSync(work, { recursive: true, force: true });
-mkdirSync(work, { recursive: true });
+const work = freshWorkDir("bench-image-readers");
 
 /** A tree of about `mb` MiB: small text files, mid-size mixed files, a few big ones, real ELF binaries. */
 function generate(dir: string, mb: number): void {

@@ -7,20 +7,19 @@
  *
  *   bun bench/image.ts [--gb 2] [--open-with auto|userspace|fuse] [--bin dist/altrepodb]
  */
-import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { buildImageFixtures } from "../tests/fixtures/image";
 import { makeSnapshot } from "../tests/fixtures/snapshot";
 import { runSync } from "../tests/fixtures/_util";
+import { ROOT, freshWorkDir, altrepodbCommand } from "./_util.ts";
 
 const { values } = parseArgs({ options: { gb: { type: "string", default: "2" }, "open-with": { type: "string", default: "auto" }, bin: { type: "string" } } });
 const bytes = Math.round(Number(values.gb) * 1024 ** 3);
-const root = resolve(import.meta.dir, "..");
-const work = join(root, ".tmp", "bench-image");
-rmSync(work, { recursive: true, force: true });
-mkdirSync(work, { recursive: true });
-const bin = values.bin ? [resolve(values.bin)] : existsSync(join(root, "dist", "altrepodb")) ? [join(root, "dist", "altrepodb")] : [process.execPath, join(root, "src", "cli", "main.ts")];
+const root = ROOT;
+const work = freshWorkDir("bench-image");
+const bin = altrepodbCommand(values.bin);
 const sbin = (t: string) => Bun.which(t) ?? `/usr/sbin/${t}`;
 
 interface Timed {

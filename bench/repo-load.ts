@@ -9,10 +9,11 @@
  * included, as for createrepo_c). The best of --runs is reported.
  */
 import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { buildBulkPackages } from "../tests/fixtures/bulk";
 import { makeSnapshot } from "../tests/fixtures/snapshot";
+import { freshWorkDir, altrepodbCommand } from "./_util.ts";
 
 const { values } = parseArgs({
   options: {
@@ -22,17 +23,14 @@ const { values } = parseArgs({
     bin: { type: "string" },
   },
 });
-const root = resolve(import.meta.dir, "..");
-const work = join(root, ".tmp", "bench-repo-load");
-rmSync(work, { recursive: true, force: true });
-mkdirSync(work, { recursive: true });
+const work = freshWorkDir("bench-repo-load");
 
 const m = await buildBulkPackages(undefined, { sources: Number(values.sources), binariesPerSource: Number(values.binaries) });
 const snapDir = join(work, "snapshot");
 const snap = makeSnapshot(snapDir, { packages: [...m.srpms, ...m.rpms] });
 const total = snap.srpms.length + snap.rpms.length;
 
-const bin = values.bin ? [resolve(values.bin)] : existsSync(join(root, "dist", "altrepodb")) ? [join(root, "dist", "altrepodb")] : [process.execPath, join(root, "src", "cli", "main.ts")];
+const bin = altrepodbCommand(values.bin);
 
 interface Timed {
   seconds: number;

@@ -10,11 +10,12 @@
  * (user + system, GNU time), which a loaded machine does not inflate; output goes to /dev/null.
  * The best of --runs is reported. Target: the dump ≤ 1 s.
  */
-import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { rmSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { openRpmdb } from "../src/rpmdb/index.ts";
 import { installedHeaders, writeBdb } from "../tests/rpmdb/_fixtures.ts";
+import { freshWorkDir, altrepodbCommand, timeProcess, type TimedProcess as Timed } from "./_util.ts";
 
 const { values } = parseArgs({
   options: {
@@ -23,34 +24,16 @@ const { values } = parseArgs({
     bin: { type: "string" },
   },
 });
-const root = resolve(import.meta.dir, "..");
-const work = join(root, ".tmp", "bench-rpmdb-dump");
-rmSync(work, { recursive: true, force: true });
-mkdirSync(work, { recursive: true });
+const work = freshWorkDir("bench-rpmdb-dump");
 
 const n = Number(values.packages);
 const headers = (await installedHeaders()).map((h) => h.blob);
 const blobs = Array.from({ length: n }, (_, i) => headers[i % headers.length]);
 const file = writeBdb(work, blobs, { pageSize: 4096 });
-const bin = values.bin ? [resolve(values.bin)] : existsSync(join(root, "dist", "altrepodb")) ? [join(root, "dist", "altrepodb")] : [process.execPath, join(root, "src", "cli", "main.ts")];
-
-interface Timed {
-  seconds: number;
-  cpu: number;
-  maxRssMb: number;
-  code: number | null;
-  stderr: string;
-}
+const bin = altrepodbCommand(values.bin);
 
 /** Wall time, CPU time and peak RSS of a whole process (GNU time); stdout to /dev/null. */
-function timed(argv: string[]): Timed {
-  const t0 = performance.now();
-  const r = Bun.spawnSync(["/usr/bin/time", "-f", "@@rss %M %U %S", ...argv], { stdout: "ignore", stderr: "pipe" });
-  const seconds = (performance.now() - t0) / 1000;
-  const stderr = r.stderr.toString();
-  const m = /@@rss (\d+) ([\d.]+) ([\d.]+)/.exec(stderr);
-  return { seconds, cpu: m ? Number(m[2]) + Number(m[3]) : NaN, maxRssMb: m ? Number(m[1]) / 1024 : NaN, code: r.exitCode, stderr };
-}
+const timed = (argv: string[]): Timed => timeProcess(argv, "ignore");
 
 function best(argv: string[]): Timed {
   const runs: Timed[] = [];

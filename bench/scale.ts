@@ -15,10 +15,11 @@
  */
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { digestFileSync } from "../src/hash/index.ts";
 import { ensureCorpus, type CorpusManifest } from "./corpus.ts";
+import { ROOT, altrepodbCommand, timeProcess as timed, type TimedProcess as Timed } from "./_util.ts";
 
 const { values } = parseArgs({
   options: {
@@ -29,28 +30,8 @@ const { values } = parseArgs({
     workers: { type: "string" },
   },
 });
-const ROOT = resolve(import.meta.dir, "..");
-const bin = values.bin ? [resolve(values.bin)] : existsSync(join(ROOT, "dist", "altrepodb")) ? [join(ROOT, "dist", "altrepodb")] : [process.execPath, join(ROOT, "src", "cli", "main.ts")];
+const bin = altrepodbCommand(values.bin);
 const runs = Math.max(1, Number(values.runs));
-
-interface Timed {
-  seconds: number;
-  /** user + system CPU seconds (GNU time): less disturbed than wall time on a shared machine. */
-  cpu: number;
-  rssMb: number;
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function timed(argv: string[], out: "pipe" | "ignore" = "pipe"): Timed {
-  const t0 = performance.now();
-  const r = Bun.spawnSync(["/usr/bin/time", "-f", "@@rss %M %U %S", ...argv], { stdout: out, stderr: "pipe", env: process.env });
-  const seconds = (performance.now() - t0) / 1000;
-  const stderr = r.stderr.toString();
-  const rss = /@@rss (\d+) ([\d.]+) ([\d.]+)/.exec(stderr);
-  return { seconds, cpu: rss ? Number(rss[2]) + Number(rss[3]) : NaN, rssMb: rss ? Number(rss[1]) / 1024 : NaN, code: r.exitCode, stdout: out === "pipe" ? (r.stdout?.toString() ?? "") : "", stderr };
-}
 
 function ok(t: Timed, what: string): Timed {
   if (t.code !== 0) throw new Error(`${what} exited with ${t.code}:\n${t.stderr.slice(-3000)}`);
@@ -114,7 +95,7 @@ function benchSize(m: CorpusManifest, work: string): Row[] {
   const rl = best(reload);
   const nx = best(next);
   const engine = best(Array.from({ length: 5 }, () => ok(timed([...bin, "-c", cfg, "sql", "SELECT 1"]), "sql SELECT 1")));
-  const peak = Math.max(...[...cold, ...reload, ...next].map((t) => t.rssMb));
+  const peak = Math.max(...[...cold, ...reload, ...next].map((t) => t.maxRssMb));
 
   const f = (s: number) => `${s.toFixed(2)} s`;
   const cpu = (t: Timed) => `${t.cpu.toFixed(2)} s CPU`;
@@ -125,7 +106,7 @@ function benchSize(m: CorpusManifest, work: string): Row[] {
   rows.push({ measure: "unchanged reload, new date", value: `${f(rl.seconds)}, ${cpu(rl)}`, ratio: rl.seconds / c.seconds, goal: "≤ 0.05× cold, ≤ 1 s per 10k", met: rl.seconds <= 0.05 * c.seconds && rl.seconds <= m.packages / 10000 });
   rows.push({ measure: `next day, ${m.changedSources} sources rebuilt`, value: `${f(nx.seconds)}, ${cpu(nx)}`, ratio: nx.seconds / c.seconds, goal: "≤ 0.1× cold", met: nx.seconds <= 0.1 * c.seconds });
   rows.push({ measure: "altrepodb sql \"SELECT 1\"", value: `${Math.round(engine.seconds * 1000)} ms, ${Math.round(engine.cpu * 1000)} ms CPU`, goal: "≤ 150 ms", met: engine.seconds <= 0.15 });
-  rows.push({ measure: "peak RSS of the loads", value: `${peak.toFixed(0)} MB (createrepo_c ${cr.rssMb.toFixed(0)} MB)`, goal: "≤ 512 MB", met: peak <= 512 });
+  rows.push({ measure: "peak RSS of the loads", value: `${peak.toFixed(0)} MB (createrepo_c ${cr.maxRssMb.toFixed(0)} MB)`, goal: "≤ 512 MB", met: peak <= 512 });
 
   // the damaged tree, cold: the good packages load, each bad one is reported
   const badCfg = newDb(work, "bad");

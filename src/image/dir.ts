@@ -6,17 +6,11 @@
 import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, type Stats } from "node:fs";
 import { join } from "node:path";
 import { ImageError } from "./errors.ts";
+import { resolveNames } from "./tree-paths.ts";
 import type { EntryType, FileTree, TreeEntry, TreeFile } from "./tree.ts";
-
-const MAX_LINKS = 40;
 
 export function entryType(st: Stats): EntryType {
   return st.isFile() ? "file" : st.isDirectory() ? "dir" : st.isSymbolicLink() ? "symlink" : "other";
-}
-
-/** "/a/./b//c/" → ["a", "b", "c"] (".." kept for the resolver). */
-export function splitPath(path: string): string[] {
-  return path.split("/").filter((p) => p !== "" && p !== ".");
 }
 
 export class DirTree implements FileTree {
@@ -28,34 +22,17 @@ export class DirTree implements FileTree {
 
   /** The components of `path` inside the root after expanding symlinks; null when a component is missing. */
   resolve(path: string, followLast: boolean): string[] | null {
-    let parts = splitPath(path);
-    const cur: string[] = [];
-    let hops = 0;
-    while (parts.length) {
-      const p = parts.shift()!;
-      if (p === "..") {
-        cur.pop();
-        continue;
-      }
-      const host = join(this.root, ...cur, p);
+    return resolveNames(path, followLast, `${this.name}: ${path}`, (dir, name) => {
+      const host = join(this.root, ...dir, name);
       let st: Stats | undefined;
       try {
         st = lstatSync(host, { throwIfNoEntry: false });
       } catch (e) {
-        throw new ImageError("io", `cannot stat: ${(e as Error).message}`, `${this.name}: /${[...cur, p].join("/")}`);
+        throw new ImageError("io", `cannot stat: ${(e as Error).message}`, `${this.name}: /${[...dir, name].join("/")}`);
       }
       if (!st) return null;
-      if (st.isSymbolicLink() && (parts.length > 0 || followLast)) {
-        if (++hops > MAX_LINKS) throw new ImageError("format", `more than ${MAX_LINKS} symlinks (a loop?)`, `${this.name}: ${path}`);
-        const target = readlinkSync(host);
-        if (target.startsWith("/")) cur.length = 0;
-        parts = [...splitPath(target), ...parts];
-        continue;
-      }
-      if (parts.length > 0 && !st.isDirectory()) return null;
-      cur.push(p);
-    }
-    return cur;
+      return { dir: st.isDirectory(), link: st.isSymbolicLink() ? () => readlinkSync(host) : undefined };
+    });
   }
 
   /** The host path of a tree path (symlinks resolved inside the root), or null. */

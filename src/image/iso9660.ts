@@ -17,7 +17,7 @@
 import type { ByteSource } from "../rpmdb/source.ts";
 import { ImageError } from "./errors.ts";
 import { latin, readExact, recordTime, longTime, rockRidge, SECTOR, u32, ucs2 } from "./iso9660-fields.ts";
-import { BoundedCache, normalizePath, resolvePath, type PathOps } from "./tree-paths.ts";
+import { BoundedCache, nodeEntry, normalizePath, resolvePath, type PathOps } from "./tree-paths.ts";
 import type { EntryType, FileTree, TreeEntry, TreeFile } from "./tree.ts";
 
 const MAX_DIR_BYTES = 16 * 1024 * 1024;
@@ -271,12 +271,7 @@ export class Iso9660Tree implements FileTree {
   }
 
   private entry(path: string, n: Node): TreeEntry {
-    const e: TreeEntry = { path, type: n.kind, size: n.kind === "file" ? n.size : 0, mode: n.mode, mtime: n.mtime };
-    if (n.kind === "symlink") e.target = n.target ?? "";
-    if (n.uid !== undefined) e.uid = n.uid;
-    if (n.gid !== undefined) e.gid = n.gid;
-    if (n.rdev !== undefined) e.rdev = n.rdev;
-    return e;
+    return nodeEntry(path, n, n.uid, n.gid);
   }
 
   stat(path: string): TreeEntry | null {

@@ -6,7 +6,8 @@
  */
 import { closeSync, fstatSync, openSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { fdFile, splitPath } from "./dir.ts";
+import { fdFile } from "./dir.ts";
+import { resolveNames } from "./tree-paths.ts";
 import { ImageError } from "./errors.ts";
 import { tempDir } from "./cleanup.ts";
 import type { FileTree, TreeEntry, TreeFile } from "./tree.ts";
@@ -111,29 +112,12 @@ export class MemTree implements FileTree {
   }
 
   resolve(path: string, followLast: boolean): string | null {
-    let parts = splitPath(path);
-    const cur: string[] = [];
-    let hops = 0;
-    while (parts.length) {
-      const p = parts.shift()!;
-      if (p === "..") {
-        cur.pop();
-        continue;
-      }
-      const here = `/${[...cur, p].join("/")}`;
-      const n = this.nodes.get(here);
+    const r = resolveNames(path, followLast, `${this.name}: ${path}`, (dir, name) => {
+      const n = this.nodes.get(`/${[...dir, name].join("/")}`);
       if (!n) return null;
-      if (n.entry.type === "symlink" && (parts.length > 0 || followLast)) {
-        if (++hops > MAX_LINKS) throw new ImageError("format", `more than ${MAX_LINKS} symlinks (a loop?)`, `${this.name}: ${path}`);
-        const target = n.entry.target ?? "";
-        if (target.startsWith("/")) cur.length = 0;
-        parts = [...splitPath(target), ...parts];
-        continue;
-      }
-      if (parts.length > 0 && n.entry.type !== "dir") return null;
-      cur.push(p);
-    }
-    return `/${cur.join("/")}`;
+      return { dir: n.entry.type === "dir", link: n.entry.type === "symlink" ? () => n.entry.target ?? "" : undefined };
+    });
+    return r ? `/${r.join("/")}` : null;
   }
 
   stat(path: string): TreeEntry | null {

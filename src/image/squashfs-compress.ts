@@ -2,12 +2,12 @@
  * Block decompressors of squashfs, each bounded by the caller's output limit (a block or a
  * metadata block can never inflate past it, whatever the input claims):
  * gzip (zlib streams, node:zlib with maxOutputLength), zstd (zstd-napi's one-shot decompression
- * into a buffer of the limit), xz and lzma (our decoder, src/image/xz-decode.ts), lz4 (raw blocks,
+ * into a buffer of the limit), xz and lzma (our decoder, src/compress/xz.ts), lz4 (raw blocks,
  * decoded here). lzo is refused as unsupported.
  */
 import { inflateSync } from "node:zlib";
 import { ImageError } from "./errors.ts";
-import { lzmaAloneDecode, xzDecode } from "./xz-decode.ts";
+import { lzmaAloneDecode, xzDecode } from "../compress/xz.ts";
 
 export const COMPRESSORS: Record<number, string> = { 1: "gzip", 2: "lzma", 3: "lzo", 4: "xz", 5: "lz4", 6: "zstd" };
 

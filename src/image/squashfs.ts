@@ -22,7 +22,7 @@ import { ImageError } from "./errors.ts";
 import { COMPRESSORS, squashfsDecompressor, type BlockDecompressor } from "./squashfs-compress.ts";
 import { SquashfsFile } from "./squashfs-file.ts";
 import { readSuperblock, type Superblock } from "./squashfs-super.ts";
-import { BoundedCache, decodeName, normalizePath, resolvePath, type PathOps } from "./tree-paths.ts";
+import { BoundedCache, decodeName, nodeEntry, normalizePath, resolvePath, type PathOps } from "./tree-paths.ts";
 import type { EntryType, FileTree, TreeEntry, TreeFile } from "./tree.ts";
 
 const META_SIZE = 8192;
@@ -347,12 +347,7 @@ export class SquashfsTree implements FileTree {
   }
 
   private entry(path: string, n: Inode): TreeEntry {
-    const e: TreeEntry = { path, type: n.kind, size: n.kind === "file" ? n.size : 0, mode: n.mode, mtime: n.mtime };
-    if (n.kind === "symlink") e.target = n.target ?? "";
-    e.uid = this.id(n.uidIdx, path);
-    e.gid = this.id(n.gidIdx, path);
-    if (n.rdev !== undefined) e.rdev = n.rdev;
-    return e;
+    return nodeEntry(path, n, this.id(n.uidIdx, path), this.id(n.gidIdx, path));
   }
 
   stat(path: string): TreeEntry | null {

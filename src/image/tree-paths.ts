@@ -3,8 +3,10 @@
  * name at a time through a reader's own nodes, following symlinks inside the tree only (absolute
  * targets restart at the tree's root, ".." never climbs above it), with a hop limit, and refuses a
  * directory that appears twice on the way down (a loop made by a corrupt or hostile image).
+ * resolveNames does the same by names for trees addressed by path (a host directory, an
+ * archive's entries in memory).
  */
-import type { EntryType } from "./tree.ts";
+import type { EntryType, TreeEntry } from "./tree.ts";
 import { ImageError } from "./errors.ts";
 
 export interface PathOps<N> {
@@ -56,6 +58,67 @@ export function resolvePath<N>(ops: PathOps<N>, path: string, followLast: boolea
     stack.push(n);
   }
   return stack[stack.length - 1];
+}
+
+/** What a reader's node (iso9660 record, squashfs inode) holds for its TreeEntry. */
+export interface NodeFields {
+  kind: EntryType;
+  size: number;
+  mode: number;
+  mtime: number;
+  target?: string;
+  rdev?: number;
+}
+
+/** The TreeEntry of a node: the size of a regular file only, a symlink's target, owner and device when stored. */
+export function nodeEntry(path: string, n: NodeFields, uid?: number, gid?: number): TreeEntry {
+  const e: TreeEntry = { path, type: n.kind, size: n.kind === "file" ? n.size : 0, mode: n.mode, mtime: n.mtime };
+  if (n.kind === "symlink") e.target = n.target ?? "";
+  if (uid !== undefined) e.uid = uid;
+  if (gid !== undefined) e.gid = gid;
+  if (n.rdev !== undefined) e.rdev = n.rdev;
+  return e;
+}
+
+/** "/a/./b//c/" → ["a", "b", "c"] (".." kept for the resolver). */
+export function splitPath(path: string): string[] {
+  return path.split("/").filter((p) => p !== "" && p !== ".");
+}
+
+/** What a name inside a directory is: a directory or not, and a symlink's target (read on demand). */
+export interface NameInfo {
+  dir: boolean;
+  link?: () => string;
+}
+
+/**
+ * The components of `path` after expanding symlinks by names: `look(dir, name)` says what `name`
+ * inside the directory `dir` (components) is, or null when absent. Null when a name on the way
+ * is absent or not a directory; more than 40 symlinks are an error ("format", at `where`).
+ */
+export function resolveNames(path: string, followLast: boolean, where: string, look: (dir: string[], name: string) => NameInfo | null): string[] | null {
+  let parts = splitPath(path);
+  const cur: string[] = [];
+  let hops = 0;
+  while (parts.length) {
+    const p = parts.shift()!;
+    if (p === "..") {
+      cur.pop();
+      continue;
+    }
+    const n = look(cur, p);
+    if (!n) return null;
+    if (n.link && (parts.length > 0 || followLast)) {
+      if (++hops > MAX_HOPS) throw new ImageError("format", `more than ${MAX_HOPS} symlinks (a loop?)`, where);
+      const target = n.link();
+      if (target.startsWith("/")) cur.length = 0;
+      parts = [...splitPath(target), ...parts];
+      continue;
+    }
+    if (parts.length > 0 && !n.dir) return null;
+    cur.push(p);
+  }
+  return cur;
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });

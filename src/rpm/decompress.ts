@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { closeSync, createReadStream, fstatSync, openSync, readSync, type ReadStream } from "node:fs";
 import { createGunzip } from "node:zlib";
 import { RpmError } from "./errors.ts";
-import { LzmaUnsupported, lzmaAloneDecoder, xzDecoder } from "./lzma.ts";
+import { LzmaUnsupported, lzmaAloneDecoder, xzDecoder } from "../compress/xz.ts";
 
 export type Compression = "none" | "gzip" | "bzip2" | "xz" | "lzma" | "zstd";
 
@@ -58,9 +58,11 @@ export interface Decompressed {
 const CHUNK = 64 * 1024;
 
 /**
- * xz / lzma data up to this size is decoded in this process (src/rpm/lzma.ts): spawning `xz`
- * costs ≈ 5 ms of CPU in this process, as much as our decoder needs for ≈ 30 KiB of input
- * (it runs at about a third of xz's rate). Bigger data goes to the `xz` tool.
+ * xz / lzma data up to this size is decoded in this process (src/compress/xz.ts): spawning `xz`
+ * costs ≈ 5 ms of CPU in this process. The limit was set when our decoder ran at about a third
+ * of xz's rate (it decoded ≈ 30 KiB of input in those 5 ms); the shared decoder now needs about
+ * 1.3–1.8× xz's CPU (bench figures in the README), so a higher limit may pay. Bigger data goes
+ * to the `xz` tool.
  */
 const IN_PROCESS_LIMIT = 32 * 1024;
 

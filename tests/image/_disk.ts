@@ -7,6 +7,8 @@
  */
 import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { expect } from "bun:test";
+import { ImageError } from "../../src/image/errors.ts";
 import { runSync, scratchDir } from "../fixtures/_util.ts";
 
 export { runSync, scratchDir };
@@ -147,4 +149,15 @@ export function prng(seed: number): () => number {
     x ^= x << 5;
     return (x >>> 0) / 0x1_0000_0000;
   };
+}
+
+/** The ImageError `fn` throws (any other error fails the test). */
+export function failure(fn: () => unknown): ImageError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(ImageError);
+    return e as ImageError;
+  }
+  throw new Error("no error");
 }

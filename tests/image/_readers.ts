@@ -5,6 +5,7 @@
  */
 import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, lutimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { isImageError } from "../../src/image/errors.ts";
 import type { FileTree } from "../../src/image/tree.ts";
 import { FIXED_EPOCH } from "../fixtures/_util.ts";
 
@@ -133,4 +134,15 @@ export function differingFiles(tree: FileTree, root: string, rows: Row[]): strin
     }
   }
   return bad;
+}
+
+/** "code: message" of the ImageError `fn` throws, "no error" when it throws none (other errors pass through). */
+export function errorCode(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    if (isImageError(e)) return `${e.code}: ${e.message}`;
+    throw e;
+  }
+  return "no error";
 }

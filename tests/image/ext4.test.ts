@@ -13,7 +13,7 @@ import { ImageError } from "../../src/image/errors.ts";
 import { openExt4 } from "../../src/image/ext4.ts";
 import { readTreeFile, type FileTree } from "../../src/image/tree.ts";
 import { FileSource } from "../../src/rpmdb/source.ts";
-import { DEBUGFS, MKFS, MemSource, hostFile, prng, makeSourceTree, mkfs, runSync, scratchDir, walkHost } from "./_disk.ts";
+import { DEBUGFS, MKFS, MemSource, failure, hostFile, prng, makeSourceTree, mkfs, runSync, scratchDir, walkHost } from "./_disk.ts";
 
 const VARIANTS: [string, string[]][] = [
   ["ext4", ["-b", "4096"]],
@@ -37,16 +37,6 @@ function debugfs(img: string, cmd: string): string {
 
 function walk(fs: FileTree, dir = "/"): string[] {
   return fs.list(dir).flatMap((e) => (e.type === "dir" ? [e.path, ...walk(fs, e.path)] : [e.path]));
-}
-
-function failure(fn: () => unknown): ImageError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ImageError);
-    return e as ImageError;
-  }
-  throw new Error("no error");
 }
 
 describe.skipIf(!MKFS || !DEBUGFS)("ext4 reader", () => {

@@ -11,7 +11,7 @@ import { isoVolumeInfo, openIso9660 } from "../../src/image/iso9660.ts";
 import { readTreeFile } from "../../src/image/tree.ts";
 import { FileSource } from "../../src/rpmdb/source.ts";
 import { runSync, scratchDir } from "../fixtures/_util.ts";
-import { bytes, differingFiles, hostRows, makeSourceTree, treeRows } from "./_readers.ts";
+import { bytes, differingFiles, errorCode as code, hostRows, makeSourceTree, treeRows } from "./_readers.ts";
 
 const hasGenisoimage = Bun.which("genisoimage") !== null;
 const hasXorriso = Bun.which("xorriso") !== null;
@@ -191,15 +191,6 @@ describe.skipIf(!big || !hasXorriso)("iso9660 reader: a 4 GiB + 4 KiB file (ALTR
 });
 
 describe.skipIf(!hasGenisoimage)("iso9660 reader: bad images", () => {
-  const code = (fn: () => unknown): string => {
-    try {
-      fn();
-    } catch (e) {
-      if (isImageError(e)) return `${e.code}: ${e.message}`;
-      throw e;
-    }
-    return "no error";
-  };
 
   /** plain.iso with the DATA directory record's extent set to `block`. */
   function patchedDataDir(name: string, block: number): string {

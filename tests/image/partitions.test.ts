@@ -12,20 +12,10 @@ import { linuxPartitions, partitionSource, readPartitions } from "../../src/imag
 import { openExt4 } from "../../src/image/ext4.ts";
 import { readTreeFile } from "../../src/image/tree.ts";
 import { FileSource } from "../../src/rpmdb/source.ts";
-import { MKFS, MemSource, SFDISK, copyInto, prng, mkfs, partitionDisk, scratchDir } from "./_disk.ts";
+import { MKFS, MemSource, SFDISK, copyInto, failure, prng, mkfs, partitionDisk, scratchDir } from "./_disk.ts";
 
 const GPT_SCRIPT = 'label: gpt\nstart=2048, size=4096, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, name="EFI System"\nsize=8192, type=L, name="root"\n size=2048, type=0657FD6D-A4AB-43C4-84E5-0933C84B4F4F, name="swap"\n';
 const MBR_SCRIPT = "label: dos\nstart=2048, size=4096, type=83, bootable\nsize=20480, type=5\nsize=2048, type=c\nsize=4096, type=83\nsize=2048, type=82\nsize=8192, type=83\n";
-
-function failure(fn: () => unknown): ImageError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ImageError);
-    return e as ImageError;
-  }
-  throw new Error("no error");
-}
 
 const FUZZ_SEED = Number(process.env.ALTREPODB_FUZZ_SEED ?? 1);
 

@@ -16,7 +16,7 @@ import { linuxPartitions, partitionSource } from "../../src/image/partitions.ts"
 import { openQcow2, type Qcow2Source } from "../../src/image/qcow2.ts";
 import { readTreeFile } from "../../src/image/tree.ts";
 import { FileSource } from "../../src/rpmdb/source.ts";
-import { MKFS, MemSource, QEMU_IMG, SFDISK, copyInto, prng, hostFile, makeSourceTree, mkfs, partitionDisk, runSync, scratchDir } from "./_disk.ts";
+import { MKFS, MemSource, QEMU_IMG, SFDISK, copyInto, failure, prng, hostFile, makeSourceTree, mkfs, partitionDisk, runSync, scratchDir } from "./_disk.ts";
 
 const QEMU_IO = Bun.which("qemu-io");
 const FUZZ = Number(process.env.ALTREPODB_IMAGE_FUZZ ?? 40);
@@ -31,16 +31,6 @@ const VARIANTS: [string, string[]][] = [
   ["cluster-2m", ["-o", "cluster_size=2M"]],
   ["extended-l2", ["-o", "extended_l2=on,cluster_size=128k"]],
 ];
-
-function failure(fn: () => unknown): ImageError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ImageError);
-    return e as ImageError;
-  }
-  throw new Error("no error");
-}
 
 function readAll(q: Qcow2Source, step = 1 << 20): Uint8Array {
   const buf = new Uint8Array(q.size);

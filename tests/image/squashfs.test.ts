@@ -13,7 +13,7 @@ import { openSquashfs, SquashfsTree } from "../../src/image/squashfs.ts";
 import { readTreeFile } from "../../src/image/tree.ts";
 import { FileSource } from "../../src/rpmdb/source.ts";
 import { runSync, scratchDir } from "../fixtures/_util.ts";
-import { bytes, differingFiles, hostRows, makeSourceTree, treeRows, type Row } from "./_readers.ts";
+import { bytes, differingFiles, errorCode as code, hostRows, makeSourceTree, treeRows, type Row } from "./_readers.ts";
 
 const hasMksquashfs = Bun.which("mksquashfs") !== null && Bun.which("unsquashfs") !== null;
 if (!hasMksquashfs) console.warn("squashfs tests skipped: mksquashfs/unsquashfs are not installed (apt-get install squashfs-tools)");
@@ -155,15 +155,6 @@ describe.skipIf(!hasMksquashfs)("squashfs reader", () => {
 });
 
 describe.skipIf(!hasMksquashfs)("squashfs reader: bad images", () => {
-  const code = (fn: () => unknown): string => {
-    try {
-      fn();
-    } catch (e) {
-      if (isImageError(e)) return `${e.code}: ${e.message}`;
-      throw e;
-    }
-    return "no error";
-  };
   const patched = (from: string, name: string, patch: (img: Uint8Array, v: DataView) => void): string => {
     const img = new Uint8Array(readFileSync(image(from)));
     patch(img, new DataView(img.buffer));

@@ -5,19 +5,15 @@
  * ImageStatus / ImageTagStatus rows. Node ids derive from (tag, date, node), so a rerun of an
  * interrupted load replaces its own partial rows; --force deletes a complete load first.
  */
-import { createHash } from "node:crypto";
 import { BatchWriter, quoteIntList, quoteString, type Db, type RowCounts } from "../../db";
 import { throwIfAborted } from "../errors";
+import { nameRow, nameUuid, ZERO_UUID } from "../pkgset-sql.ts";
 
-export const ZERO_UUID = "00000000-0000-0000-0000-000000000000";
+export { ZERO_UUID };
 const CHUNK = 5000;
 
 export function imageNodeUuid(tag: string, date: string, node: string): string {
-  const h = createHash("sha1").update(`altrepodb:image:${tag}:${date}:${node}`).digest();
-  h[6] = (h[6] & 0x0f) | 0x50;
-  h[8] = (h[8] & 0x3f) | 0x80;
-  const x = h.subarray(0, 16).toString("hex");
-  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+  return nameUuid(`altrepodb:image:${tag}:${date}:${node}`);
 }
 
 function chunks<T>(xs: readonly T[]): T[][] {
@@ -110,21 +106,6 @@ export async function deleteImageLoad(db: Db, ruuid: string): Promise<void> {
   await db.command(`DELETE FROM PackageSet WHERE pkgset_uuid IN (SELECT pkgset_uuid FROM PackageSetName WHERE pkgset_ruuid = ${r})`);
   await db.command(`DELETE FROM ImagePackageSetName WHERE pkgset_uuid = ${r}`);
   await db.command(`DELETE FROM PackageSetName WHERE pkgset_ruuid = ${r}`);
-}
-
-function nameRow(n: ImageNode, ruuid: string, dateEpoch: number, tag: string, complete: boolean) {
-  return {
-    pkgset_uuid: n.uuid,
-    pkgset_puuid: n.puuid,
-    pkgset_ruuid: ruuid,
-    pkgset_depth: n.depth,
-    pkgset_nodename: n.name,
-    pkgset_date: dateEpoch,
-    pkgset_tag: tag,
-    pkgset_complete: complete ? 1 : 0,
-    "pkgset_kv.k": n.kv.map(([k]) => k),
-    "pkgset_kv.v": n.kv.map(([, v]) => v),
-  };
 }
 
 /** Children (with their members) first, the root last. */

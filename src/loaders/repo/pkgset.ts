@@ -3,17 +3,13 @@
  * PackageSetName, members in PackageSet. Node ids are derived from (branch, date, node), so a
  * rerun of the same load addresses the same rows: an interrupted load is replaced, not doubled.
  */
-import { createHash } from "node:crypto";
 import { quoteString, type Db } from "../../db";
+import { nameRow, nameUuid, ZERO_UUID, type PackageSetNameRow } from "../pkgset-sql.ts";
 
-export const ZERO_UUID = "00000000-0000-0000-0000-000000000000";
+export { nameRow, ZERO_UUID, type PackageSetNameRow };
 
 export function nodeUuid(branch: string, date: string, node: string): string {
-  const h = createHash("sha1").update(`altrepodb:pkgset:${branch}:${date}:${node}`).digest();
-  h[6] = (h[6] & 0x0f) | 0x50; // version 5 (name-based, SHA-1)
-  h[8] = (h[8] & 0x3f) | 0x80;
-  const x = h.subarray(0, 16).toString("hex");
-  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+  return nameUuid(`altrepodb:pkgset:${branch}:${date}:${node}`);
 }
 
 export interface PkgsetNode {
@@ -24,34 +20,6 @@ export interface PkgsetNode {
   kv: [string, string][];
   /** Members written to PackageSet (src and component nodes only). */
   members?: readonly bigint[];
-}
-
-export interface PackageSetNameRow {
-  pkgset_uuid: string;
-  pkgset_puuid: string;
-  pkgset_ruuid: string;
-  pkgset_depth: number;
-  pkgset_nodename: string;
-  pkgset_date: number;
-  pkgset_tag: string;
-  pkgset_complete: 0 | 1;
-  "pkgset_kv.k": string[];
-  "pkgset_kv.v": string[];
-}
-
-export function nameRow(n: PkgsetNode, ruuid: string, date: number, tag: string, complete: boolean): PackageSetNameRow {
-  return {
-    pkgset_uuid: n.uuid,
-    pkgset_puuid: n.puuid,
-    pkgset_ruuid: ruuid,
-    pkgset_depth: n.depth,
-    pkgset_nodename: n.name,
-    pkgset_date: date,
-    pkgset_tag: tag,
-    pkgset_complete: complete ? 1 : 0,
-    "pkgset_kv.k": n.kv.map(([k]) => k),
-    "pkgset_kv.v": n.kv.map(([, v]) => v),
-  };
 }
 
 export interface ExistingLoad {

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { lzmaAloneDecode, xzDecode } from "../../src/image/xz-decode.ts";
+import { lzmaAloneDecode, xzDecode } from "../../src/compress/xz.ts";
 import { runSync, scratchDir } from "../fixtures/_util.ts";
 
 const PY = "/usr/bin/python3";

@@ -1,8 +1,8 @@
-// The in-process xz / lzma decoder (src/rpm/lzma.ts) against the xz tool: same bytes out for
-// every preset, multi-block and multi-stream data; filters it does not know refused up front;
-// damaged data refused.
+// The in-process xz / lzma decoder in pieces (src/compress/xz.ts, as src/rpm/decompress.ts uses
+// it) against the xz tool: same bytes out for every preset and check, multi-block and
+// multi-stream data; filters it does not know refused up front; damaged data refused.
 import { describe, expect, test } from "bun:test";
-import { LzmaCorrupt, LzmaUnsupported, lzmaAloneDecoder, xzDecoder } from "../../src/rpm/lzma";
+import { LzmaCorrupt, LzmaUnsupported, lzmaAloneDecoder, xzDecoder } from "../../src/compress/xz.ts";
 
 const xzMissing = Bun.which("xz") === null;
 
@@ -63,9 +63,11 @@ describe.skipIf(xzMissing)("lzma decoder", () => {
     g.return(undefined);
   });
 
-  test("a filter chain it does not decode is refused before any output (the caller uses xz)", () => {
+  test("x86 BCJ and delta are decoded; a filter chain it does not decode is refused before any output (the caller uses xz)", () => {
     const [, , [, text]] = inputs();
-    expect(() => xzDecoder(xz(["--x86", "--lzma2"], text))).toThrow(LzmaUnsupported);
+    expect(Buffer.from(all(xzDecoder(xz(["--x86", "--lzma2"], text)))).equals(Buffer.from(text))).toBe(true);
+    expect(Buffer.from(all(xzDecoder(xz(["--delta=dist=4", "--lzma2"], text)))).equals(Buffer.from(text))).toBe(true);
+    expect(() => xzDecoder(xz(["--arm", "--lzma2"], text))).toThrow(LzmaUnsupported);
   });
 
   test("damaged data is refused", () => {

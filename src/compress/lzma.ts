@@ -1,13 +1,20 @@
 /**
- * The LZMA and LZMA2 decoding core of src/image/xz-decode.ts: a range decoder and the LZMA
- * symbol decoder writing into one output buffer that is also the dictionary (squashfs blocks are
- * decoded whole, at most one block size), and the LZMA2 chunk layer above it. Every distance is
- * checked against the bytes decoded since the last dictionary reset, every length against the
- * output's end, every input byte against the input's end.
+ * The LZMA and LZMA2 decoding core of src/compress/xz.ts: a range decoder and the LZMA symbol
+ * decoder writing into one output buffer that is also the dictionary (data is decoded whole:
+ * a squashfs block, a small rpm payload), and the LZMA2 chunk layer above it. The buffer is
+ * either allocated at its final size by the caller or grown on demand up to `max` bytes. Every
+ * distance is checked against the bytes decoded since the last dictionary reset, every length
+ * against the output's end, every input byte against the input's end.
  */
 
-export class XzError extends Error {
-  override name = "XzError";
+/** Damaged or truncated data, or output past the caller's limit. */
+export class LzmaCorrupt extends Error {
+  override name = "LzmaCorrupt";
+}
+
+/** Well-formed data this decoder does not read (a filter, flags): a caller may use the `xz` tool. */
+export class LzmaUnsupported extends Error {
+  override name = "LzmaUnsupported";
 }
 
 // Probability array layout.
@@ -49,11 +56,23 @@ export class Lzma {
 
   constructor(
     readonly inp: Uint8Array,
-    readonly out: Uint8Array,
+    public out: Uint8Array,
+    /** The size `out` may grow to (its own length: never grown). */
+    readonly max: number = out.length,
   ) {}
 
+  /** `out` with room for `n` bytes (grown, doubling, up to `max`). */
+  ensure(n: number): Uint8Array {
+    if (n <= this.out.length) return this.out;
+    if (n > this.max) throw new LzmaCorrupt(`output larger than ${this.max} bytes`);
+    const bigger = new Uint8Array(Math.min(this.max, Math.max(n, this.out.length * 2)));
+    bigger.set(this.out.subarray(0, this.pos));
+    this.out = bigger;
+    return bigger;
+  }
+
   setProps(b: number): void {
-    if (b >= 9 * 5 * 5) throw new XzError(`bad LZMA properties byte ${b}`);
+    if (b >= 9 * 5 * 5) throw new LzmaCorrupt(`bad LZMA properties byte ${b}`);
     this.lc = b % 9;
     b = (b / 9) | 0;
     this.lp = b % 5;
@@ -69,8 +88,8 @@ export class Lzma {
   }
 
   rcInit(): void {
-    if (this.ip + 5 > this.inEnd) throw new XzError("truncated range coder start");
-    if (this.inp[this.ip] !== 0) throw new XzError("bad range coder start byte");
+    if (this.ip + 5 > this.inEnd) throw new LzmaCorrupt("truncated range coder start");
+    if (this.inp[this.ip] !== 0) throw new LzmaCorrupt("bad range coder start byte");
     const b = this.inp;
     const i = this.ip;
     this.code = (b[i + 1] << 24) | (b[i + 2] << 16) | (b[i + 3] << 8) | b[i + 4];
@@ -93,7 +112,7 @@ export class Lzma {
       r = 1;
     }
     if ((this.range & 0xff000000) === 0) {
-      if (this.ip >= this.inEnd) throw new XzError("compressed data ends early");
+      if (this.ip >= this.inEnd) throw new LzmaCorrupt("compressed data ends early");
       this.range <<= 8;
       this.code = (this.code << 8) | this.inp[this.ip++];
     }
@@ -128,7 +147,7 @@ export class Lzma {
       }
       r = ((r << 1) | b) >>> 0;
       if ((this.range & 0xff000000) === 0) {
-        if (this.ip >= this.inEnd) throw new XzError("compressed data ends early");
+        if (this.ip >= this.inEnd) throw new LzmaCorrupt("compressed data ends early");
         this.range <<= 8;
         this.code = (this.code << 8) | this.inp[this.ip++];
       }
@@ -144,14 +163,24 @@ export class Lzma {
 
   /** Decode until `end` bytes of output (or the end marker when `allowEnd`). */
   run(end: number, allowEnd: boolean): void {
-    const out = this.out;
+    for (;;) {
+      this.runTo(end, allowEnd);
+      if (this.sawEnd || this.pos >= end) return;
+      this.ensure(this.pos + 1);
+    }
+  }
+
+  /** Decode until `end`, the end of `out` or the end marker, whichever comes first. */
+  private runTo(end: number, allowEnd: boolean): void {
+    let out = this.out;
+    let stop = Math.min(end, out.length);
     const probs = this.probs;
     const pbMask = (1 << this.pb) - 1;
     const lpMask = (1 << this.lp) - 1;
     const lc = this.lc;
     let pos = this.pos;
     let state = this.state;
-    while (pos < end) {
+    while (pos < stop) {
       const rel = pos - this.dictStart;
       const posState = rel & pbMask;
       if (this.bit(IS_MATCH + (state << 4) + posState) === 0) {
@@ -159,7 +188,7 @@ export class Lzma {
         const base = LITERAL + 0x300 * (((rel & lpMask) << lc) + (prev >>> (8 - lc)));
         let sym = 1;
         if (state >= 7) {
-          if (this.rep0 >= rel) throw new XzError(`distance ${this.rep0 + 1} beyond the ${rel} bytes decoded`);
+          if (this.rep0 >= rel) throw new LzmaCorrupt(`distance ${this.rep0 + 1} beyond the ${rel} bytes decoded`);
           let match = out[pos - this.rep0 - 1];
           do {
             const mb = (match >>> 7) & 1;
@@ -185,7 +214,7 @@ export class Lzma {
             sym = (sym << 1) | 1;
           }
           if ((this.range & 0xff000000) === 0) {
-            if (this.ip >= this.inEnd) throw new XzError("compressed data ends early");
+            if (this.ip >= this.inEnd) throw new LzmaCorrupt("compressed data ends early");
             this.range <<= 8;
             this.code = (this.code << 8) | this.inp[this.ip++];
           }
@@ -212,7 +241,7 @@ export class Lzma {
           }
         }
         if (dist === 0xffffffff) {
-          if (!allowEnd) throw new XzError("unexpected end marker");
+          if (!allowEnd) throw new LzmaCorrupt("unexpected end marker");
           this.sawEnd = true;
           break;
         }
@@ -224,7 +253,7 @@ export class Lzma {
         if (this.bit(IS_REP_G0 + state) === 0) {
           if (this.bit(IS_REP0_LONG + (state << 4) + posState) === 0) {
             state = state < 7 ? 9 : 11;
-            if (this.rep0 >= rel) throw new XzError(`distance ${this.rep0 + 1} beyond the ${rel} bytes decoded`);
+            if (this.rep0 >= rel) throw new LzmaCorrupt(`distance ${this.rep0 + 1} beyond the ${rel} bytes decoded`);
             out[pos] = out[pos - this.rep0 - 1];
             pos++;
             continue;
@@ -248,8 +277,13 @@ export class Lzma {
       }
       const n = len + 2;
       const d = this.rep0 + 1;
-      if (d > rel) throw new XzError(`distance ${d} beyond the ${rel} bytes decoded`);
-      if (pos + n > end) throw new XzError(`match of ${n} bytes runs past the ${end - this.dictStart}-byte output`);
+      if (d > rel) throw new LzmaCorrupt(`distance ${d} beyond the ${rel} bytes decoded`);
+      if (pos + n > stop) {
+        if (pos + n > end) throw new LzmaCorrupt(`match of ${n} bytes runs past the ${end - this.dictStart}-byte output`);
+        this.pos = pos;
+        out = this.ensure(pos + n);
+        stop = Math.min(end, out.length);
+      }
       let from = pos - d;
       if (d >= n) {
         out.copyWithin(pos, from, from + n);
@@ -267,26 +301,26 @@ export function lzma2(dec: Lzma, limit: number): void {
   let needProps = true;
   let needDict = true;
   for (;;) {
-    if (dec.ip >= dec.inEnd) throw new XzError("LZMA2 data ends early");
+    if (dec.ip >= dec.inEnd) throw new LzmaCorrupt("LZMA2 data ends early");
     const ctl = b[dec.ip++];
     if (ctl === 0) return;
     if (ctl === 1 || ctl === 2) {
-      if (dec.ip + 2 > dec.inEnd) throw new XzError("LZMA2 data ends early");
+      if (dec.ip + 2 > dec.inEnd) throw new LzmaCorrupt("LZMA2 data ends early");
       const n = ((b[dec.ip] << 8) | b[dec.ip + 1]) + 1;
       dec.ip += 2;
       if (ctl === 1) {
         dec.dictStart = dec.pos;
         needDict = false;
-      } else if (needDict) throw new XzError("LZMA2 chunk without a dictionary reset");
-      if (dec.ip + n > dec.inEnd) throw new XzError("LZMA2 data ends early");
-      if (dec.pos + n > limit) throw new XzError(`output larger than ${limit} bytes`);
-      dec.out.set(b.subarray(dec.ip, dec.ip + n), dec.pos);
+      } else if (needDict) throw new LzmaCorrupt("LZMA2 chunk without a dictionary reset");
+      if (dec.ip + n > dec.inEnd) throw new LzmaCorrupt("LZMA2 data ends early");
+      if (dec.pos + n > limit) throw new LzmaCorrupt(`output larger than ${limit} bytes`);
+      dec.ensure(dec.pos + n).set(b.subarray(dec.ip, dec.ip + n), dec.pos);
       dec.pos += n;
       dec.ip += n;
       continue;
     }
-    if (ctl < 0x80) throw new XzError(`bad LZMA2 control byte 0x${ctl.toString(16)}`);
-    if (dec.ip + 4 > dec.inEnd) throw new XzError("LZMA2 data ends early");
+    if (ctl < 0x80) throw new LzmaCorrupt(`bad LZMA2 control byte 0x${ctl.toString(16)}`);
+    if (dec.ip + 4 > dec.inEnd) throw new LzmaCorrupt("LZMA2 data ends early");
     const unpacked = ((ctl & 0x1f) << 16) + ((b[dec.ip] << 8) | b[dec.ip + 1]) + 1;
     const packed = ((b[dec.ip + 2] << 8) | b[dec.ip + 3]) + 1;
     dec.ip += 4;
@@ -294,20 +328,21 @@ export function lzma2(dec: Lzma, limit: number): void {
     if (reset === 3) {
       dec.dictStart = dec.pos;
       needDict = false;
-    } else if (needDict) throw new XzError("LZMA2 chunk without a dictionary reset");
+    } else if (needDict) throw new LzmaCorrupt("LZMA2 chunk without a dictionary reset");
     if (reset >= 2) {
-      if (dec.ip >= dec.inEnd) throw new XzError("LZMA2 data ends early");
+      if (dec.ip >= dec.inEnd) throw new LzmaCorrupt("LZMA2 data ends early");
       const p = b[dec.ip++];
       const lc = p % 9;
       const lp = ((p / 9) | 0) % 5;
-      if (lc + lp > 4) throw new XzError("LZMA2 lc + lp above 4");
+      if (lc + lp > 4) throw new LzmaCorrupt("LZMA2 lc + lp above 4");
       dec.setProps(p);
       needProps = false;
-    } else if (needProps) throw new XzError("LZMA2 chunk without properties");
+    } else if (needProps) throw new LzmaCorrupt("LZMA2 chunk without properties");
     if (reset >= 1) dec.resetState();
-    if (dec.pos + unpacked > limit) throw new XzError(`output larger than ${limit} bytes`);
+    if (dec.pos + unpacked > limit) throw new LzmaCorrupt(`output larger than ${limit} bytes`);
+    dec.ensure(dec.pos + unpacked);
     const chunkEnd = dec.ip + packed;
-    if (chunkEnd > dec.inEnd) throw new XzError("LZMA2 data ends early");
+    if (chunkEnd > dec.inEnd) throw new LzmaCorrupt("LZMA2 data ends early");
     const saveEnd = dec.inEnd;
     dec.inEnd = chunkEnd;
     dec.rcInit();
