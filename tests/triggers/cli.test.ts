@@ -32,6 +32,7 @@ beforeAll(async () => {
   const q = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
   prog.sql = script(dir, "sql.sh", `exec ${CLI.map(q).join(" ")} -c "$ALTREPODB_CONFIG" sql "SELECT count() FROM PackageSetName WHERE pkgset_depth = 0" > "${dir}/sql.out" 2> "${dir}/sql.err"`);
   appendFileSync(config, `\n[[triggers]]\nname = "map"\non = ["vuln.map", "task.load"]\nrun = ["${prog.map}"]\n`);
+  appendFileSync(config, `\n[[triggers]]\nname = "publish"\non = ["repo.load"]\nexport = { kind = "rpm-md", arch = "x86_64", out = "${dir}/pub/{branch}" }\n`);
   appendFileSync(config, t("sql", prog.sql, 120) + t("rec", prog.rec) + t("failing", prog.failing) + t("hanging", prog.hanging, 0.5) + t("missing", prog.missing));
 }, 600_000);
 
@@ -57,6 +58,8 @@ describe("triggers after repo load", () => {
     expect(line("hanging")[0]).toContain("timed out after repo.load: killed after the timeout of 0.5 s");
     expect(line("missing")[0]).toContain("failed after repo.load: cannot run: ENOENT");
     expect([readFileSync(join(dir, "sql.out"), "utf8"), readFileSync(join(dir, "sql.err"), "utf8")]).toEqual(["1\n", ""]);
+    // the export block published the loaded set as an rpm-md repository
+    expect(readFileSync(join(dir, "pub", "p10", "repodata", "repomd.xml"), "utf8")).toContain("<data type=\"primary\">");
   }, 300_000);
 
   test("not on a dry run", () => {

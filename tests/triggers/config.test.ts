@@ -65,13 +65,13 @@ describe("config check", () => {
     expect(problems("noexec.toml", base + `[[triggers]]\nname = "ne"\non = ["repo.load"]\nrun = ["${noexec}"]\n`)).toEqual([{ key: ["triggers", 1, "run"], message: `trigger "ne": ${noexec} is not executable` }]);
     expect(problems("rel.toml", `[[triggers]]\nname = "rel"\non = ["repo.load"]\nrun = ["sync.sh"]\n`)[0]!.message).toContain('"sync.sh" is not an absolute path');
     expect(problems("dir.toml", `[[triggers]]\nname = "d"\non = ["repo.load"]\nrun = ["${dir}"]\n`)[0]!.message).toContain("is not a regular file");
-    expect(problems("exp.toml", `[[triggers]]\nname = "e"\non = ["task.load"]\nexport = { kind = "rpm-md", out = "/srv/x" }\n`)).toEqual([
+    expect(problems("exp.toml", `[[triggers]]\nname = "e"\non = ["task.load"]\nexport = { kind = "deb", out = "/srv/x" }\n`)).toEqual([
       { key: ["triggers", 0, "export"], message: 'trigger "e": export follows branch loads only (repo.load), not task.load' },
-      { key: ["triggers", 0, "export", "kind"], warning: true, message: 'trigger "e": exporter rpm-md is not in this build (known: none); it will be skipped' },
+      { key: ["triggers", 0, "export", "kind"], warning: true, message: 'trigger "e": exporter deb is not in this build (known: rpm-md); it will be skipped' },
     ]);
-    const good = cli(write("good.toml", base + `[[triggers]]\nname = "pub"\non = ["repo.load"]\nexport = { kind = "rpm-md", out = "/srv/export/{branch}" }\n`), ["config", "check"]);
+    const good = cli(write("good.toml", base + `[[triggers]]\nname = "pub"\non = ["repo.load"]\nexport = { kind = "deb", out = "/srv/export/{branch}" }\n`), ["config", "check"]);
     expect(good.code).toBe(0);
-    expect(good.stderr).toContain("triggers.1.export.kind: trigger \"pub\": exporter rpm-md is not in this build");
+    expect(good.stderr).toContain("triggers.1.export.kind: trigger \"pub\": exporter deb is not in this build");
     // the printed TOML gives the same triggers again
     const again = write("again.toml", good.stdout);
     expect(loadConfig({ path: again, env: {} }).file.triggers).toEqual(loadConfig({ path: join(dir, "good.toml"), env: {} }).file.triggers);

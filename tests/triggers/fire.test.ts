@@ -119,10 +119,10 @@ describe("fireTriggers", () => {
     const dir = scriptDir("trig-export");
     const rec = recorder(dir, "after-export");
     const lines: Recorded[] = [];
-    const ctx = ctxFor(`[[triggers]]\nname = "publish"\non = ["repo.load"]\nrun = ["${rec}"]\nexport = { kind = "rpm-md", out = "/srv/export/{branch}", arch = "x86_64" }\n`, lines);
+    const ctx = ctxFor(`[[triggers]]\nname = "publish"\non = ["repo.load"]\nrun = ["${rec}"]\nexport = { kind = "deb", out = "/srv/export/{branch}", arch = "x86_64" }\n`, lines);
     await fireTriggers(ctx, "repo.load", { branch: "p10", date: "2026-11-20" });
     expect(stat("publish")).toMatchObject({ skipped: 1, ok: 1 });
-    expect(lines.some((l) => l.level === "warn" && l.msg.includes('trigger "publish" (export rpm-md) skipped after repo.load: exporter rpm-md is not in this build'))).toBe(true);
+    expect(lines.some((l) => l.level === "warn" && l.msg.includes('trigger "publish" (export deb) skipped after repo.load: exporter deb is not in this build'))).toBe(true);
     expect(existsSync(join(dir, "after-export.count"))).toBe(true);
   });
 
