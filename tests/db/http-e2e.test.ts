@@ -6,6 +6,7 @@
  * What the http driver stores is compared with what the embedded driver stores for the same input.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { slowTest } from "../helpers/slow";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { openDb, type Db } from "../../src/db";
@@ -115,7 +116,7 @@ describe("CLI with the http driver", () => {
     expect(rows(cfg, sets, env)).toEqual(rows(embedded, sets, plain));
   });
 
-  test("task load stores what the embedded driver stores; loading it again writes nothing", () => {
+  slowTest("task load stores what the embedded driver stores; loading it again writes nothing", () => {
     const { cfg, env } = httpSetup();
     expect(run(cfg, ["db", "init"], env).code).toBe(0);
     const load = run(cfg, ["task", "load", task.root, "--json"], env);

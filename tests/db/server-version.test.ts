@@ -4,6 +4,7 @@
  * check at connect time: an older server is refused with one line naming both versions (exit 3).
  */
 import { afterAll, describe, expect, test } from "bun:test";
+import { slowTest } from "../helpers/slow";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
@@ -48,7 +49,7 @@ describe("the minimum server version", () => {
   });
 });
 
-test("every view and materialized view of the schema works with the old query analyzer (the default before 24.3)", async () => {
+slowTest("every view and materialized view of the schema works with the old query analyzer (the default before 24.3)", async () => {
   const db = await testDb("oldanalyzer");
   await db.command("SET enable_analyzer = 0");
   await migrate(db);

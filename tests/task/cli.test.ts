@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { scratchDir } from "../fixtures/_util";
 import { makeTask, type TaskResult } from "../fixtures/task";
 import { CLI, cli, expectExit, newConfig as newConfig_, query } from "../helpers/cli";
-import { slowOr } from "../helpers/slow";
+import { slowOr, slowTest } from "../helpers/slow";
 import { expectedIterationRows, expectedLogs, expectedTaskRows, oracleLog } from "./_task";
 
 setDefaultTimeout(300_000);
@@ -200,7 +200,7 @@ describe("task load from the command line", () => {
     });
   }
 
-  test("killed with SIGKILL in the middle of a 250,000-line log, run again: the log is complete, every line once", async () => {
+  slowTest("killed with SIGKILL in the middle of a 250,000-line log, run again: the log is complete, every line once", async () => {
     const cfg = newConfig();
     await killAt(cfg, ["task", "load", bigLogTask.root], "logs");
     const [partial] = query(cfg, "SELECT count() AS n FROM TaskLogs");
@@ -212,7 +212,7 @@ describe("task load from the command line", () => {
     expectCompleteOnce(cfg, bigLogTask);
   });
 
-  test("killed by the store's own crash points inside a package checkpoint, run again: every row once", () => {
+  slowTest("killed by the store's own crash points inside a package checkpoint, run again: every row once", () => {
     const cfg = newConfig();
     const killed = cli(cfg, ["task", "load", task.root], { ALTREPODB_CRASH_AT: "after-Packages" });
     expect(killed.signal).toBe("SIGKILL");
