@@ -205,7 +205,7 @@ export function buildSrclist(input: readonly AptPackage[], opts: SrclistOptions)
 }
 
 /** CRPMTAG_BINARY for each source file name: the names of its binaries among `binaries`, pkglist order. */
-export function binariesBySource(binaries: readonly AptPackage[]): Map<string, string[]> {
+export function binariesBySource(binaries: readonly { sourceRpm: string; fileName: string; name: string }[]): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const b of pkglistOrder(binaries)) {
     if (!b.sourceRpm) continue;

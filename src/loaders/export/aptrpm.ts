@@ -6,7 +6,7 @@
  */
 import type { Merged } from "../../export/merge";
 import type { MergeMethod } from "../../export/merge";
-import { binariesBySource, buildPkglist, buildSrclist, CHANGELOG_SINCE, cmp, writeArchLists, type AptPackage, type WrittenFile } from "../../export/aptrpm";
+import { binariesBySource, buildPkglist, buildSrclist, CHANGELOG_SINCE, cmp, pkglistOrder, writeArchLists, type AptPackage, type WrittenFile } from "../../export/aptrpm";
 import { join } from "node:path";
 import { quoteIntList, type Db } from "../../db";
 import type { LoadContext } from "../context";
@@ -95,13 +95,7 @@ async function readAptPackages(db: Db, pkgs: readonly SetPackage[]): Promise<Map
     }
   }
   const lacking = pkgs.filter((p) => !out.has(p.pkgHash));
-  if (lacking.length) {
-    const names = [...new Set(lacking.map((p) => p.fileName))];
-    throw new InputError(
-      `${names.length} of ${byHash.size} packages lack what apt-rpm needs (the stored header, kept by loads since migration 0109), e.g. ${names.slice(0, 5).join(", ")}; ` +
-        "load them again with `altrepodb package load --force FILE…`",
-    );
-  }
+  if (lacking.length) throw lackingError([...new Set(lacking.map((p) => p.fileName))], byHash.size);
   return out;
 }
 
@@ -115,6 +109,46 @@ async function readDepFiles(db: Db, hashes: readonly bigint[]): Promise<Set<stri
       BIG,
     );
     for (const r of rows) out.add(dec.decode(Buffer.from(r.n, "base64")));
+  }
+  return out;
+}
+
+/** Names the packages that have no stored header (loaded before migration 0109). */
+async function checkHeaders(db: Db, pkgs: readonly SetPackage[]): Promise<void> {
+  const hashes = [...new Set(pkgs.map((p) => p.pkgHash))];
+  const have = new Set<bigint>();
+  for (let i = 0; i < hashes.length; i += 20_000) {
+    const rows = await db.query<{ h: bigint }>(`SELECT DISTINCT pkg_hash AS h FROM PackageHeaderBlob WHERE pkg_hash IN ${quoteIntList(hashes.slice(i, i + 20_000))}`, BIG);
+    for (const r of rows) have.add(BigInt(r.h));
+  }
+  const names = [...new Set(pkgs.filter((p) => !have.has(p.pkgHash)).map((p) => p.fileName))];
+  if (names.length) throw lackingError(names, hashes.length);
+}
+
+function lackingError(names: string[], of: number): InputError {
+  return new InputError(
+    `${names.length} of ${of} packages lack what apt-rpm needs (the stored header, kept by loads since migration 0109), e.g. ${names.slice(0, 5).join(", ")}; ` +
+      "load them again with `altrepodb package load --force FILE…`",
+  );
+}
+
+/** `build` over the rows of `pkgs`, batch by batch, in order; the parts concatenated. */
+async function inBatches(ctx: LoadContext, pkgs: readonly SetPackage[], build: (rows: AptPackage[]) => Uint8Array): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (let i = 0; i < pkgs.length; i += BATCH) {
+    throwIfAborted(ctx.signal);
+    const batch = pkgs.slice(i, i + BATCH);
+    const rows = await readAptPackages(ctx.db, batch);
+    const part = build(batch.map((p) => rows.get(p.pkgHash)!));
+    parts.push(part);
+    size += part.length;
+  }
+  const out = new Uint8Array(size);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
   }
   return out;
 }
@@ -141,20 +175,23 @@ export async function exportAptrpm(ctx: LoadContext, opts: AptrpmExportOptions):
   // useful files: named by the dependencies of any binary of the set (all arch directories)
   const allBinaries = new Map<bigint, SetPackage>();
   for (const p of m.packages) if (!p.source) allBinaries.set(p.pkgHash, p);
-  const rows = await readAptPackages(ctx.db, [...placed.map((x) => x.p), ...sources.values()]);
+  await checkHeaders(ctx.db, [...placed.map((x) => x.p), ...sources.values()]);
   throwIfAborted(ctx.signal);
   const deps = await readDepFiles(ctx.db, [...allBinaries.keys()]);
   const revision = Math.max(...m.sets.map((s) => s.dateEpoch));
   const { out, tmp } = prepareOut(opts.out);
   try {
-    const lists = comps.map((comp) => {
-      const bins = placed.filter((x) => x.comp === comp).map((x) => rows.get(x.p.pkgHash)!);
-      const pk = buildPkglist(bins, { directory: `RPMS.${comp}`, changelogSince: CHANGELOG_SINCE, depFiles: deps });
+    // entries are made batch by batch in list order: memory holds one batch of headers and the lists
+    const lists = [];
+    for (const comp of comps) {
+      const bins = pkglistOrder(placed.filter((x) => x.comp === comp).map((x) => x.p));
+      const pkglist = await inBatches(ctx, bins, (rows) => buildPkglist(rows, { directory: `RPMS.${comp}`, changelogSince: CHANGELOG_SINCE, depFiles: deps, keepOrder: true }).bytes);
       const srcNames = new Set(bins.map((b) => b.sourceRpm));
-      const srcs = [...sources.values()].filter((s) => srcNames.has(s.fileName)).map((s) => rows.get(s.pkgHash)!);
-      const sr = buildSrclist(srcs, { directory: `../SRPMS.${comp}`, binaries: binariesBySource(bins) });
-      return { comp, pkglist: pk.bytes, srclist: sr.bytes, packages: pk.packages.length, sources: sr.packages.length };
-    });
+      const srcs = [...sources.values()].filter((s) => srcNames.has(s.fileName)).sort((a, b) => cmp(a.fileName, b.fileName));
+      const binaries = binariesBySource(bins);
+      const srclist = await inBatches(ctx, srcs, (rows) => buildSrclist(rows, { directory: `../SRPMS.${comp}`, binaries, keepOrder: true }).bytes);
+      lists.push({ comp, pkglist, srclist, packages: bins.length, sources: srcs.length });
+    }
     throwIfAborted(ctx.signal);
     const branch = m.sets[0].spec.branch;
     const files = writeArchLists(join(tmp, opts.arch), opts.arch, lists, { branch, time: revision }).map((f) => ({ ...f, path: `${opts.arch}/${f.path}` }));
