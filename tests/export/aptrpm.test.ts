@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Db } from "../../src/db";
 import { buildPkglist as srcPkglist, CHANGELOG_SINCE, decodeEntries, strings, TAG, type AptPackage } from "../../src/export/aptrpm";
@@ -227,6 +227,26 @@ describe("bad input: a clear error, nothing half-written", () => {
     await fails({ sets: ["sisyphus@2026-01-01"] }, /has no package set dated 2026-01-01/);
     await fails({ arch: "mips" }, new RegExp(`no binary packages in arch directory mips .*${archs[0]}`));
     await fails({ arch: archs[0], component: "nosuch" }, /no component nosuch in/);
+  });
+
+  test("a full disk: the error names the cause, the previous export stays in place, no temp dir", async () => {
+    if (!hasTools) return console.warn("skipped: xz or bzip2 is not installed");
+    const mnt = scratchDir("tinyfs-apt");
+    const m = Bun.spawnSync(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", mnt], { stderr: "pipe", timeout: 10_000 });
+    if (m.exitCode !== 0) return console.warn(`skipped: cannot mount a small tmpfs (${m.stderr.toString().trim()})`);
+    try {
+      const out = join(mnt, "repo");
+      mkdirSync(out);
+      writeFileSync(join(out, ".altrepodb-export"), "{}\n");
+      writeFileSync(join(out, "previous.txt"), "old export");
+      const err = await exportAptrpm(contextFor(db), { sets: ["sisyphus"], arch: archs[archs.length - 1], out }).catch((e) => e);
+      expect(err).toBeInstanceOf(InputError);
+      expect(String(err.message)).toMatch(/no space left on device.*nothing was changed/i);
+      expect(readdirSync(mnt)).toEqual(["repo"]);
+      expect(readdirSync(out).sort()).toEqual([".altrepodb-export", "previous.txt"]);
+    } finally {
+      Bun.spawnSync(["umount", mnt], { timeout: 10_000 });
+    }
   });
 
   test("an incomplete set is refused", async () => {
