@@ -166,6 +166,10 @@ describe("apt-rpm lists equal genpkglist's on the same files", () => {
     const out = join(work, "again");
     const r = await exportAptrpm(contextFor(db), { sets: ["sisyphus"], arch: a, out, component: c });
     expect(r.components.map((x) => x.component)).toEqual([c]);
+    // a set merged with itself publishes the same lists
+    const merged = await exportAptrpm(contextFor(db), { sets: ["sisyphus", `sisyphus@${DATE}`], arch: a, out: join(work, "merged"), component: c });
+    expect(merged.sets).toEqual([{ set: "sisyphus", date: DATE }, { set: `sisyphus@${DATE}`, date: DATE }]);
+    expect(readFileSync(join(work, "merged", a, "base", `pkglist.${c}`)).equals(readFileSync(join(work, a, a, "base", `pkglist.${c}`)))).toBe(true);
     for (const ext of ["", ".xz", ".bz2"]) {
       const f = join(a, "base", `pkglist.${c}${ext}`);
       expect(readFileSync(join(out, f)).equals(readFileSync(join(work, a, f)))).toBe(true);
