@@ -1,7 +1,7 @@
 /** `altrepodb export rpm-md`: an rpm-md repository of stored package sets, from the database only. */
 import { defineCommand } from "citty";
 import { jsonText } from "../models/json";
-import { exportRpmmd } from "../loaders/export";
+import { exportAptrpm, exportRpmmd } from "../loaders/export";
 import { validKeyId } from "../export/rpmmd";
 import { cliLoadContext, globalFlags } from "./context";
 import { choiceArg } from "./_values";
@@ -55,7 +55,45 @@ const rpmmd = defineCommand({
   },
 });
 
+const aptrpm = defineCommand({
+  meta: {
+    name: "apt-rpm",
+    description: "Write the apt-rpm lists of one arch directory of stored package sets: <arch>/base/pkglist.<comp>, srclist.<comp> (plain, .bz2, .xz) and release files; several sets are merged, first match wins",
+    examples: [
+      "altrepodb export apt-rpm p10 --arch x86_64 --out /srv/apt/p10",
+      "altrepodb export apt-rpm sisyphus@2026-11-01 --arch noarch --out /srv/apt/sisyphus --component classic --json",
+      "altrepodb export apt-rpm mytask sisyphus --arch x86_64 --out /tmp/overlay --method nvr",
+    ],
+    rest: "repeat",
+  },
+  args: {
+    set: { type: "positional", description: "BRANCH or BRANCH@YYYY-MM-DD (the latest complete set without a date); several allowed", required: true },
+    arch: { type: "string", description: "Arch directory of the branch (x86_64, noarch, x86_64-i586 ...)", required: true },
+    out: { type: "string", description: "Output directory (created when missing; an existing one must be a previous export)", required: true },
+    component: { type: "string", description: "Only this component (default: every component of the arch directory)" },
+    method: { type: "string", description: "Merge of several sets: name (source package name, default) or nvr" },
+    json: { type: "boolean", description: "Print the report as JSON" },
+  },
+  async run({ args }) {
+    const sets = (args._ as string[]).length ? (args._ as string[]) : [String(args.set)];
+    const arch = String(args.arch);
+    if (!ARCH.test(arch)) throw new UsageError(`--arch must be an arch directory name such as x86_64, not ${JSON.stringify(arch)}`);
+    if (!String(args.out)) throw new UsageError("--out must not be empty");
+    if (args.component !== undefined && !ARCH.test(String(args.component))) throw new UsageError(`--component must be a component name such as classic, not ${JSON.stringify(args.component)}`);
+    const method = choiceArg("--method", args.method, ["name", "nvr"] as const);
+    const ctx = await cliLoadContext("export", abortOnSignals());
+    const r = await exportAptrpm(ctx, { sets, arch, out: String(args.out), method, component: args.component === undefined ? undefined : String(args.component) });
+    if (args.json) console.log(jsonText(r));
+    else {
+      for (const f of r.files) console.log(`${f.path} (${f.size} bytes)`);
+      console.error(
+        `${r.components.map((c) => `${c.component}: ${c.packages} package(s), ${c.sources} source(s)`).join("; ")} of ${r.sets.map((s) => `${s.set} (${s.date})`).join(" + ")} written to ${r.out} in ${r.seconds.toFixed(2)} s`,
+      );
+    }
+  },
+});
+
 export default defineCommand({
   meta: { name: "export", description: "Publish stored package sets as repositories" },
-  subCommands: { "rpm-md": rpmmd },
+  subCommands: { "rpm-md": rpmmd, "apt-rpm": aptrpm },
 });

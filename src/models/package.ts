@@ -136,6 +136,12 @@ export interface PackageHeaderInfoRow {
   phi_packager: Text;
 }
 
+/** PackageHeaderBlob (sql/0109): the main header bytes, for apt-rpm export. */
+export interface PackageHeaderBlobRow {
+  pkg_hash: bigint;
+  phb_header: Uint8Array;
+}
+
 /** The tables of one package, in the order they are flushed: PackageHash last means "complete". */
-export const PACKAGE_TABLES = ["Changelog", "Files_insert", "Depends", "Packages", "Specfiles_insert", "PackageHeaderInfo", "PackageHash"] as const;
+export const PACKAGE_TABLES = ["Changelog", "Files_insert", "Depends", "Packages", "Specfiles_insert", "PackageHeaderInfo", "PackageHeaderBlob", "PackageHash"] as const;
 export type PackageTable = (typeof PACKAGE_TABLES)[number];

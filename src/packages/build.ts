@@ -103,6 +103,7 @@ export class RowBuilder {
       tables.Specfiles_insert = this.encode("Specfiles_insert", [specfileRow(pkg, hash, spec)]);
     }
     tables.PackageHeaderInfo = this.encode("PackageHeaderInfo", [headerInfoRow(pkg, hash, Math.floor(statSync(file.path).mtimeMs / 1000))]);
+    tables.PackageHeaderBlob = this.encode("PackageHeaderBlob", [{ pkg_hash: hash, phb_header: pkg.header.bytes }]);
     tables.PackageHash = this.encode("PackageHash", [packageHashRow(pkg, hash, digests)]);
     return { pkgHash: hash, md5: digests.md5, tables, warnings };
   }

@@ -9,7 +9,7 @@ import type { Logger } from "../log";
 
 export const JOURNAL_TABLE = "altrepodb_package_batches";
 /** Tables holding rows keyed by pkg_hash, cleaned on recovery (Changelog and FileNames are keyed by content). */
-const PER_PACKAGE_TABLES = ["Files", "Depends", "Packages", "Specfiles", "PackageHeaderInfo"];
+const PER_PACKAGE_TABLES = ["Files", "Depends", "Packages", "Specfiles", "PackageHeaderInfo", "PackageHeaderBlob"];
 
 export async function journalStart(db: Db, batch: string, hashes: readonly bigint[]): Promise<void> {
   await db.command(`INSERT INTO ${JOURNAL_TABLE} (batch, state, pkg_hashes) VALUES (${quoteString(batch)}, 'started', ${quoteIntArray(hashes)})`, {

@@ -36,11 +36,11 @@ export async function packageHashPairs(db: Db, hashes: readonly bigint[]): Promi
   return out;
 }
 
-/** Hashes among `hashes` that have a PackageHeaderInfo row (sql/0108). */
-export async function withHeaderInfo(db: Db, hashes: readonly bigint[]): Promise<Set<bigint>> {
+/** Hashes among `hashes` that have a PackageHeaderInfo row (sql/0108), or a row of `table` keyed by pkg_hash. */
+export async function withHeaderInfo(db: Db, hashes: readonly bigint[], table: "PackageHeaderInfo" | "PackageHeaderBlob" = "PackageHeaderInfo"): Promise<Set<bigint>> {
   const out = new Set<bigint>();
   for (let i = 0; i < hashes.length; i += 20_000) {
-    const rows = await db.query<{ h: bigint }>(`SELECT DISTINCT pkg_hash AS h FROM PackageHeaderInfo WHERE pkg_hash IN ${quoteIntList(hashes.slice(i, i + 20_000))}`, {
+    const rows = await db.query<{ h: bigint }>(`SELECT DISTINCT pkg_hash AS h FROM ${table} WHERE pkg_hash IN ${quoteIntList(hashes.slice(i, i + 20_000))}`, {
       settings: { max_query_size: 64 * 1024 * 1024 },
     });
     for (const r of rows) out.add(BigInt(r.h));

@@ -238,6 +238,8 @@ export class PackageStore {
     // was loaded before migration 0108
     const storedParsed = [...new Set(items.filter((x) => stored.has(x.pkgHash) && x.tables.PackageHeaderInfo).map((x) => x.pkgHash))];
     const haveInfo = storedParsed.length ? await withHeaderInfo(this.db, storedParsed) : new Set<bigint>();
+    // and the PackageHeaderBlob row (sql/0109) it lacks when it was loaded before that
+    const haveBlob = storedParsed.length ? await withHeaderInfo(this.db, storedParsed, "PackageHeaderBlob") : new Set<bigint>();
     const hashes: bigint[] = [];
     const seen = new Set<string>();
     for (const it of items) {
@@ -253,6 +255,11 @@ export class PackageStore {
         if (info && stored.has(it.pkgHash) && !haveInfo.has(it.pkgHash)) {
           this.writer.addEncodedOwned("PackageHeaderInfo", info.data, info.rows);
           haveInfo.add(it.pkgHash);
+        }
+        const blob = it.tables.PackageHeaderBlob;
+        if (blob && stored.has(it.pkgHash) && !haveBlob.has(it.pkgHash)) {
+          this.writer.addEncodedOwned("PackageHeaderBlob", blob.data, blob.rows);
+          haveBlob.add(it.pkgHash);
         }
         continue;
       }

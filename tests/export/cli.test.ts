@@ -44,6 +44,21 @@ describe("export and pkgset from the command line", () => {
     expect(existsSync(join(out, "repodata", "repomd.xml"))).toBe(true);
   });
 
+  test("export apt-rpm --json: the report with snake_case keys, the lists under <out>/<arch>/base", () => {
+    const out = join(work, "apt");
+    const r = cli(cfg, ["export", "apt-rpm", "p10", "--arch", "noarch", "--out", out, "--json"]);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.sets).toEqual([{ set: "p10", date: "2026-11-20" }]);
+    expect(j.components).toEqual([{ component: "classic", packages: 2, sources: 2 }]);
+    expect(j.files.map((f: { path: string }) => f.path)).toContain("noarch/base/pkglist.classic.xz");
+    expect(existsSync(join(out, "noarch", "base", "release"))).toBe(true);
+    const absent = cli(cfg, ["export", "apt-rpm", "p10", "--arch", "mips", "--out", join(work, "y")]);
+    expect(absent.code).toBe(1);
+    expect(absent.stderr).toContain("no binary packages in arch directory mips");
+    expect(existsSync(join(work, "y"))).toBe(false);
+  });
+
   test("bad input: exit 1 with one line naming the set, nothing written; bad option: exit 2", () => {
     const unknown = cli(cfg, ["export", "rpm-md", "p11", "--arch", "x86_64", "--out", join(work, "x")]);
     expect(unknown.code).toBe(1);

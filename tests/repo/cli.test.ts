@@ -22,6 +22,8 @@ function expectExactlyOnce(config: string, snap: SnapshotResult): void {
   expect(Number(d.n)).toBe(Number(d.u));
   const [h] = query(config, "SELECT count() AS n, uniqExact(pkgh_mmh) AS u FROM PackageHash");
   expect([Number(h.n), Number(h.u)]).toEqual([total, total]);
+  const [b] = query(config, "SELECT count() AS n, uniqExact(pkg_hash) AS u FROM PackageHeaderBlob");
+  expect([Number(b.n), Number(b.u)]).toEqual([total, total]);
   const [s] = query(config, "SELECT count() AS n, uniqExact(pkgset_uuid, pkg_hash) AS u FROM PackageSet");
   expect(Number(s.n)).toBe(Number(s.u));
   const roots = query(config, "SELECT pkgset_complete AS c FROM PackageSetName WHERE pkgset_depth = 0");
@@ -59,7 +61,7 @@ describe("repo load from the command line", () => {
   });
 
   // every kill point with ALTREPODB_SLOW_TESTS=1; by default one in the package rows, one in the package set
-  const points = ["journal-started", "after-Files_insert", "after-Packages", "rows-written", "pkgset-after-PackageSet", "before-root"];
+  const points = ["journal-started", "after-Files_insert", "after-Packages", "after-PackageHeaderBlob", "rows-written", "pkgset-after-PackageSet", "before-root"];
   for (const point of slowOr(points, ["after-Files_insert", "pkgset-after-PackageSet"])) {
     test(`killed with SIGKILL at ${point}, run again: every row exactly once`, () => {
       const cfg = newConfig();

@@ -953,6 +953,15 @@ export const TABLES: Record<string, TableSpec> = {
       ["phi_packager", "String"],
     ],
   },
+  // ------------------------------------------------------------ 0109 (ours: what apt-rpm export needs)
+  PackageHeaderBlob: {
+    engine: "ReplacingMergeTree",
+    doc: "sql/0109, the main header bytes",
+    columns: [
+      ["pkg_hash", "UInt64"],
+      ["phb_header", "String"],
+    ],
+  },
   // SNT §2.12
   AntivirusScanStatus: {
     engine: "MergeTree",

@@ -204,3 +204,4 @@ function href(p: SetPackage): string {
 function place(p: SetPackage): PackagePlace {
   return { pkgHash: p.pkgHash, name: p.name, arch: p.arch, epoch: p.epoch, version: p.version, release: p.release, href: href(p) };
 }
+export { exportAptrpm, type AptrpmExportOptions, type AptrpmExportReport } from "./aptrpm";
