@@ -208,9 +208,13 @@ describe("bad input: a clear error, nothing half-written", () => {
       await fails({ out }, /no space left on device.*nothing was changed/i, ExportWriteError);
       expect(readdirSync(mnt)).toEqual(["repo"]);
       expect(readdirSync(out).sort()).toEqual([".altrepodb-export", "previous.txt"]);
+      // no file of the failed export is still open: the filesystem unmounts at once
+      const u = Bun.spawnSync(["umount", mnt], { stderr: "pipe", timeout: 10_000 });
+      expect(u.stderr.toString()).toBe("");
+      expect(u.exitCode).toBe(0);
     } finally {
       // a writer's handle still open on the full filesystem would make a plain umount fail: detach it anyway
-      if (Bun.spawnSync(["umount", mnt], { timeout: 10_000 }).exitCode !== 0) Bun.spawnSync(["umount", "-l", mnt], { timeout: 10_000 });
+      if (Bun.spawnSync(["mountpoint", "-q", mnt]).exitCode === 0 && Bun.spawnSync(["umount", mnt], { timeout: 10_000 }).exitCode !== 0) Bun.spawnSync(["umount", "-l", mnt], { timeout: 10_000 });
     }
   });
 

@@ -20,7 +20,7 @@ type Kind = keyof Fragments;
 const KINDS: readonly Kind[] = ["primary", "filelists", "other"];
 
 class PlainFile {
-  private readonly fd: number;
+  private fd: number;
   private readonly hash: Hash = createHash("sha256");
   size = 0;
   private buf: string[] = [];
@@ -51,9 +51,17 @@ class PlainFile {
     try {
       this.flush();
     } finally {
-      closeSync(this.fd);
+      this.release();
     }
     return this.hash.digest("hex");
+  }
+
+  /** Closes the file without writing what is buffered (after a failure); idempotent. */
+  release(): void {
+    if (this.fd < 0) return;
+    const fd = this.fd;
+    this.fd = -1;
+    closeSync(fd);
   }
 }
 
@@ -87,6 +95,17 @@ export class RpmmdWriter {
   add(f: Fragments): void {
     for (const k of KINDS) this.files[k].write(f[k]);
     this.written++;
+  }
+
+  /** Closes every file after a failure, so that nothing holds the output's filesystem. */
+  abort(): void {
+    for (const k of KINDS) {
+      try {
+        this.files[k].release();
+      } catch {
+        // already failing: the first error is the one reported
+      }
+    }
   }
 
   /** Closes the XML files, compresses them, writes repomd.xml; returns its records. */

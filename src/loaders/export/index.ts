@@ -131,8 +131,9 @@ async function exportChosen(
   const { out, tmp, previous } = prepareOut(opts.out);
   const cache = opts.incremental ? FragmentCache.dirs(previous, tmp) : undefined;
   let read = 0;
+  let writer: RpmmdWriter | undefined;
   try {
-    const writer = new RpmmdWriter(tmp, chosen.length, { compress: opts.compress ?? "gz", revision });
+    writer = new RpmmdWriter(tmp, chosen.length, { compress: opts.compress ?? "gz", revision });
     for (let i = 0; i < chosen.length; i += BATCH) {
       throwIfAborted(ctx.signal);
       const batch = chosen.slice(i, i + BATCH);
@@ -184,6 +185,7 @@ async function exportChosen(
     ctx.log.info("rpm-md repository written", { out, packages: report.packages, reused: report.reused, seconds: report.seconds.toFixed(2) });
     return report;
   } catch (e) {
+    writer?.abort();
     discardTmp(tmp);
     if (e instanceof Error && "code" in e && typeof (e as NodeJS.ErrnoException).syscall === "string") {
       throw new ExportWriteError(`cannot write the repository beside ${out}: ${e.message}; nothing was changed in ${out}`);
