@@ -4,6 +4,7 @@
  * exported from the database only (PackageHeaderBlob), and compared entry by entry, tag by tag.
  */
 import { beforeAll, describe, expect, test } from "bun:test";
+import { withFullDisk } from "../helpers/tinyfs";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -235,27 +236,11 @@ describe("bad input: a clear error, nothing half-written", () => {
 
   test("a full disk: the error names the cause, the previous export stays in place, no temp dir", async () => {
     if (!hasTools) return console.warn("skipped: xz or bzip2 is not installed");
-    const mnt = scratchDir("tinyfs-apt");
-    const m = Bun.spawnSync(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", mnt], { stderr: "pipe", timeout: 10_000 });
-    if (m.exitCode !== 0) return console.warn(`skipped: cannot mount a small tmpfs (${m.stderr.toString().trim()})`);
-    try {
-      const out = join(mnt, "repo");
-      mkdirSync(out);
-      writeFileSync(join(out, ".altrepodb-export"), "{}\n");
-      writeFileSync(join(out, "previous.txt"), "old export");
+    await withFullDisk(16, async (out) => {
       const err = await exportAptrpm(contextFor(db), { sets: ["sisyphus"], arch: archs[archs.length - 1], out }).catch((e) => e);
       expect(err).toBeInstanceOf(InputError);
       expect(String(err.message)).toMatch(/no space left on device.*nothing was changed/i);
-      expect(readdirSync(mnt)).toEqual(["repo"]);
-      expect(readdirSync(out).sort()).toEqual([".altrepodb-export", "previous.txt"]);
-      // no file of the failed export is still open: the filesystem unmounts at once
-      const u = Bun.spawnSync(["umount", mnt], { stderr: "pipe", timeout: 10_000 });
-      expect(u.stderr.toString()).toBe("");
-      expect(u.exitCode).toBe(0);
-    } finally {
-      // a writer's handle still open on the full filesystem would make a plain umount fail: detach it anyway
-      if (Bun.spawnSync(["mountpoint", "-q", mnt]).exitCode === 0 && Bun.spawnSync(["umount", mnt], { timeout: 10_000 }).exitCode !== 0) Bun.spawnSync(["umount", "-l", mnt], { timeout: 10_000 });
-    }
+    });
   });
 
   test("an incomplete set is refused", async () => {

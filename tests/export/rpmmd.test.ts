@@ -4,6 +4,7 @@
  * package and byte for byte (uncompressed); read back by createrepo_c's python library and dnf.
  */
 import { beforeAll, describe, expect, test } from "bun:test";
+import { withFullDisk } from "../helpers/tinyfs";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -197,25 +198,9 @@ describe("bad input: a clear error, nothing half-written", () => {
   });
 
   test("a full disk: the error names the cause, the previous export stays in place, no temp dir", async () => {
-    const mnt = scratchDir("tinyfs");
-    const m = Bun.spawnSync(["mount", "-t", "tmpfs", "-o", "size=48k", "tmpfs", mnt], { stderr: "pipe", timeout: 10_000 });
-    if (m.exitCode !== 0) return console.warn(`skipped: cannot mount a small tmpfs (${m.stderr.toString().trim()})`);
-    try {
-      const out = join(mnt, "repo");
-      mkdirSync(out);
-      writeFileSync(join(out, ".altrepodb-export"), "{}\n");
-      writeFileSync(join(out, "previous.txt"), "old export");
+    await withFullDisk(48, async (out) => {
       await fails({ out }, /no space left on device.*nothing was changed/i, ExportWriteError);
-      expect(readdirSync(mnt)).toEqual(["repo"]);
-      expect(readdirSync(out).sort()).toEqual([".altrepodb-export", "previous.txt"]);
-      // no file of the failed export is still open: the filesystem unmounts at once
-      const u = Bun.spawnSync(["umount", mnt], { stderr: "pipe", timeout: 10_000 });
-      expect(u.stderr.toString()).toBe("");
-      expect(u.exitCode).toBe(0);
-    } finally {
-      // a writer's handle still open on the full filesystem would make a plain umount fail: detach it anyway
-      if (Bun.spawnSync(["mountpoint", "-q", mnt]).exitCode === 0 && Bun.spawnSync(["umount", mnt], { timeout: 10_000 }).exitCode !== 0) Bun.spawnSync(["umount", "-l", mnt], { timeout: 10_000 });
-    }
+    });
   });
 
   test("a set whose packages lack the 0108 fields is refused, naming them", async () => {
