@@ -2,7 +2,8 @@
 import { defineCommand } from "citty";
 import { jsonText } from "../models/json";
 import { exportAptrpm, exportRpmmd } from "../loaders/export";
-import { validKeyId } from "../export/rpmmd";
+import { MERGE_METHODS } from "../export/merge";
+import { COMPRESSIONS, validKeyId } from "../export/rpmmd";
 import { cliLoadContext, globalFlags } from "./context";
 import { choiceArg } from "./_values";
 import { UsageError } from "./errors";
@@ -38,8 +39,8 @@ const rpmmd = defineCommand({
     const arch = String(args.arch);
     if (!ARCH.test(arch)) throw new UsageError(`--arch must be an arch name such as x86_64, not ${JSON.stringify(arch)}`);
     if (!String(args.out)) throw new UsageError("--out must not be empty");
-    const method = choiceArg("--method", args.method, ["name", "nvr"] as const);
-    const compress = choiceArg("--compress", args.compress, ["gz", "zstd", "xz"] as const);
+    const method = choiceArg("--method", args.method, MERGE_METHODS);
+    const compress = choiceArg("--compress", args.compress, COMPRESSIONS);
     if (args.sign !== undefined && !validKeyId(String(args.sign))) throw new UsageError(`--sign must be a gpg key id, fingerprint or user id, not ${JSON.stringify(args.sign)}`);
     const ctx = await cliLoadContext("export", abortOnSignals());
     ctx.progress = progressReporter(ctx.log, globalFlags.quiet || Boolean(args.json));
@@ -80,7 +81,7 @@ const aptrpm = defineCommand({
     if (!ARCH.test(arch)) throw new UsageError(`--arch must be an arch directory name such as x86_64, not ${JSON.stringify(arch)}`);
     if (!String(args.out)) throw new UsageError("--out must not be empty");
     if (args.component !== undefined && !ARCH.test(String(args.component))) throw new UsageError(`--component must be a component name such as classic, not ${JSON.stringify(args.component)}`);
-    const method = choiceArg("--method", args.method, ["name", "nvr"] as const);
+    const method = choiceArg("--method", args.method, MERGE_METHODS);
     const ctx = await cliLoadContext("export", abortOnSignals());
     const r = await exportAptrpm(ctx, { sets, arch, out: String(args.out), method, component: args.component === undefined ? undefined : String(args.component) });
     if (args.json) console.log(jsonText(r));

@@ -1,5 +1,6 @@
 /** `altrepodb pkgset merge`: the merged package list of stored package sets, each package with its origin. */
 import { defineCommand } from "citty";
+import { MERGE_METHODS } from "../export/merge";
 import { jsonText } from "../models/json";
 import { mergeSets } from "../loaders/export";
 import { cliLoadContext } from "./context";
@@ -19,7 +20,7 @@ const merge = defineCommand({
   },
   async run({ args }) {
     const sets = (args._ as string[]).length ? (args._ as string[]) : [String(args.set)];
-    const method = choiceArg("--method", args.method, ["name", "nvr"] as const) ?? "name";
+    const method = choiceArg("--method", args.method, MERGE_METHODS) ?? "name";
     const ctx = await cliLoadContext("pkgset");
     const r = await mergeSets(ctx, sets, method);
     if (args.json) console.log(jsonText({ packages: r.packages }));

@@ -10,7 +10,9 @@
  * Pure: plain lists in, a plain list out, sorted by name, arch, EVR, origin order.
  */
 
-export type MergeMethod = "name" | "nvr";
+/** How several sets merge, as `--method` and a trigger's `export.method` name it. */
+export const MERGE_METHODS = ["name", "nvr"] as const;
+export type MergeMethod = (typeof MERGE_METHODS)[number];
 
 export interface MergeItem {
   name: string;

@@ -7,6 +7,8 @@
  * with a log line, when it would fire.
  */
 import type { LoadContext } from "../loaders/context";
+import { MERGE_METHODS } from "../export/merge";
+import { COMPRESSIONS } from "../export/rpmmd";
 import { exportRpmmd, type RpmmdExportOptions } from "../loaders/export";
 
 export interface ExportRequest {
@@ -31,9 +33,9 @@ function rpmmdOptions(req: ExportRequest): RpmmdExportOptions {
   const known = new Set(["arch", "out", "method", "compress", "incremental", "sign"]);
   for (const k of Object.keys(o)) if (!known.has(k)) throw new Error(`export.${k}: unknown key for kind "rpm-md"`);
   const method = str("method", false);
-  if (method !== undefined && method !== "name" && method !== "nvr") throw new Error(`export.method must be "name" or "nvr"`);
+  if (method !== undefined && !(MERGE_METHODS as readonly string[]).includes(method)) throw new Error(`export.method must be "name" or "nvr"`);
   const compress = str("compress", false);
-  if (compress !== undefined && !["gz", "zstd", "xz"].includes(compress)) throw new Error(`export.compress must be "gz", "zstd" or "xz"`);
+  if (compress !== undefined && !(COMPRESSIONS as readonly string[]).includes(compress)) throw new Error(`export.compress must be "gz", "zstd" or "xz"`);
   if (o.incremental !== undefined && typeof o.incremental !== "boolean") throw new Error("export.incremental must be true or false");
   return {
     sets: [`${req.branch}@${req.date}`],

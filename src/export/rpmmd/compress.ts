@@ -10,7 +10,9 @@ import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { constants, createGzip } from "node:zlib";
 
-export type Compression = "gz" | "zstd" | "xz";
+/** The compressions of the rpm-md XML files, as `--compress` and a trigger's `export.compress` name them. */
+export const COMPRESSIONS = ["gz", "zstd", "xz"] as const;
+export type Compression = (typeof COMPRESSIONS)[number];
 
 export const SUFFIX: Record<Compression, string> = { gz: ".gz", zstd: ".zst", xz: ".xz" };
 

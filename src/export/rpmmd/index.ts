@@ -5,5 +5,5 @@ export { depsOf, parseEvr, flagString, isPrimaryPath } from "./deps";
 export { forceUtf8, escAttr, escText } from "./xml";
 export { RpmmdWriter, type Fragments, type WriterOptions } from "./writer";
 export { repomdXml, type RepomdRecord } from "./repomd";
-export { compressFile, SUFFIX, type Compression } from "./compress";
+export { COMPRESSIONS, compressFile, SUFFIX, type Compression } from "./compress";
 export { signDetached, validKeyId } from "./sign";
